@@ -1,0 +1,32 @@
+// Modules built into the binary: Lua chunks compiled at build time and
+// native (C++) modules. require finds them before the file system.
+#pragma once
+
+#include <cstddef>
+
+#include <lua.hpp>
+
+namespace procrun {
+
+struct EmbeddedChunk {
+  const char* name;  // module name as given to require
+  const unsigned char* data;  // LuaJIT bytecode
+  size_t size;
+};
+
+struct NativeModule {
+  const char* name;
+  lua_CFunction open;
+};
+
+// Both tables end with an entry whose name is null. kEmbeddedLua is
+// generated from lua/ by tools/embed_lua.cpp; kNativeModules lives in
+// modules/registry.cpp.
+extern const EmbeddedChunk kEmbeddedLua[];
+extern const NativeModule kNativeModules[];
+
+// Inserts the built-in searcher into package.loaders right after the
+// preload searcher. Expects the package library to be open.
+void install_builtin_searcher(lua_State* L);
+
+}  // namespace procrun

@@ -1,0 +1,30 @@
+// The host: runs the command line the way luajit does.
+#pragma once
+
+#include <lua.hpp>
+
+namespace procrun {
+
+// Runs procrun with this command line; returns the process exit status.
+int run_host(int argc, char** argv);
+
+// Calls the function below nargs arguments on the stack with a traceback
+// handler, interruptible by Ctrl-C. Returns the lua_pcall status; on error
+// the message (with traceback) is on the stack.
+int call_protected(lua_State* L, int nargs, int nresults);
+
+// Prints the error on top of the stack, if status says there is one, as
+// one "procrun: ..." report on stderr, and pops it. Returns status.
+int report(lua_State* L, int status);
+
+// Prints "procrun: msg" on stderr.
+void print_message(const char* msg);
+
+// Ctrl-C handling during call_protected (platform files).
+void arm_interrupt(lua_State* L);
+void disarm_interrupt();
+
+// The interactive loop (repl.cpp).
+void run_repl(lua_State* L);
+
+}  // namespace procrun

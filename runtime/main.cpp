@@ -1,0 +1,3 @@
+#include "runtime/host.hpp"
+
+int main(int argc, char** argv) { return procrun::run_host(argc, argv); }
