@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "runtime/builtins.hpp"
+#include "runtime/loop.hpp"
 #include "runtime/options.hpp"
 
 namespace procrun {
@@ -303,6 +304,7 @@ int run_host(int argc, char** argv) {
   int status = lua_cpcall(L, protected_main, &s);
   report(L, status);
   lua_close(L);
+  close_runtime_loop();
   return status || s.status ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

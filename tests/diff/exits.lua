@@ -1,0 +1,3 @@
+io.write('before\n')
+io.stdout:flush()
+os.exit(tonumber(...) or (... == 'true'))

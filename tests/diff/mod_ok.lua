@@ -1,0 +1,2 @@
+io.write('mod_ok loaded\n')
+return { name = 'mod_ok' }

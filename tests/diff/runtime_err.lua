@@ -1,0 +1,2 @@
+local function inner() error('deep ' .. tostring(...)) end
+inner(...)

@@ -1,0 +1,2 @@
+#!/usr/bin/env luajit
+print("shebang ok", ...)
