@@ -1,9 +1,12 @@
 // Native modules built into procrun, by require name.
 #include "runtime/builtins.hpp"
 
+extern "C" int luaopen_proc_core(lua_State* L);
+
 namespace procrun {
 
 extern const NativeModule kNativeModules[] = {
+    {"proc.core", luaopen_proc_core},
     {nullptr, nullptr},
 };
 
