@@ -126,6 +126,16 @@ T.test('-i reads a chunk at a time and prints results', function()
   assert(err:match('^procrun: stdin:1: oops\n'), err)
 end)
 
+T.test('with no script and a terminal on stdin, the REPL starts',
+function()
+  -- script(1) gives procrun a pseudo-terminal; input echoes back on it.
+  local out, err, code = T.sh(('script -qec %s /dev/null'):format(
+    q(q(T.procrun))), 'print(6 * 7)\n')
+  assert(code == 0, err)
+  out = out:gsub('\r', '')
+  assert(out:find('\nprocrun %d[^\n]*\nJIT: ON[^\n]*\n> 42\n> \n'), out)
+end)
+
 T.test('-i honours _PROMPT and _PROMPT2', function()
   local out = run({'-e', '_PROMPT="$ " _PROMPT2="+ "', '-i'},
     'do\nend\n')
