@@ -2,11 +2,13 @@
 #include "runtime/builtins.hpp"
 
 extern "C" int luaopen_proc_core(lua_State* L);
+extern "C" int luaopen_proc_loop(lua_State* L);
 
 namespace procrun {
 
 extern const NativeModule kNativeModules[] = {
     {"proc.core", luaopen_proc_core},
+    {"proc.loop", luaopen_proc_loop},
     {nullptr, nullptr},
 };
 

@@ -180,6 +180,17 @@ int run_script(lua_State* L, const Session& s) {
   return report(L, status);
 }
 
+// Lets built-in modules finish their work after the main chunk (proc runs
+// its threads to the end) through the function the registry holds, if any.
+int run_main_end(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, "procrun.main_end");
+  if (!lua_isfunction(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  return report(L, call_protected(L, 0, 0));
+}
+
 int run_lua_init(lua_State* L) {
   const char* init = std::getenv("LUA_INIT");
   if (!init) return 0;
@@ -242,10 +253,11 @@ int protected_main(lua_State* L) {
       print_version();
       print_jit_status(L);
       run_repl(L);
-    } else {
-      s->status = do_file(L, nullptr);
+    } else if ((s->status = do_file(L, nullptr))) {
+      return 0;
     }
   }
+  s->status = run_main_end(L);
   return 0;
 }
 

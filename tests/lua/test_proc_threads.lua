@@ -1,0 +1,116 @@
+-- proc.thread and proc.sleep: coroutines driven by the event loop.
+local T = require'testlib'
+local sched = require'proc.sched'
+local q = T.sh_quote
+
+local function now()
+  local f = io.open('/proc/uptime')
+  local s = f:read('*n')
+  f:close()
+  return s
+end
+
+T.test('threads interleave at their waits and join returns results',
+function()
+  local order = {}
+  local a = sched.thread(function(x)
+    order[#order + 1] = 'a1'
+    sched.sleep(0.05)
+    order[#order + 1] = 'a2'
+    return x * 2, 'two'
+  end, 21)
+  local b = sched.thread(function()
+    order[#order + 1] = 'b1'
+    sched.sleep(0.01)
+    order[#order + 1] = 'b2'
+  end)
+  local r1, r2 = a:join()
+  assert(r1 == 42 and r2 == 'two', tostring(r1))
+  assert(b:join() == nil)
+  assert(table.concat(order, ' ') == 'a1 b1 b2 a2', table.concat(order, ' '))
+end)
+
+T.test('a thread starts at once and runs until it first waits', function()
+  local ran = false
+  local t = sched.thread(function() ran = true sched.sleep(0) end)
+  assert(ran)
+  t:join()
+end)
+
+T.test('sleep in the main chunk lets threads progress', function()
+  local ticks = 0
+  local t = sched.thread(function()
+    for _ = 1, 3 do sched.sleep(0.01) ticks = ticks + 1 end
+  end)
+  sched.sleep(0.2)
+  assert(ticks == 3, ticks)
+  t:join()
+end)
+
+T.test('sleep waits at least as long as asked', function()
+  local t0 = now()
+  sched.sleep(0.1)
+  assert(now() - t0 >= 0.09, now() - t0)
+end)
+
+T.test('many threads sleeping at once finish together', function()
+  local done = 0
+  local ts = {}
+  local t0 = now()
+  for i = 1, 200 do
+    ts[i] = sched.thread(function() sched.sleep(0.1) done = done + 1 end)
+  end
+  for i = 1, 200 do ts[i]:join() end
+  assert(done == 200)
+  -- 200 sequential sleeps would take 20 s.
+  assert(now() - t0 < 5, now() - t0)
+end)
+
+T.test('a plain coroutine.yield in a thread lets others run first',
+function()
+  local order = {}
+  local a = sched.thread(function()
+    order[#order + 1] = 'a1'
+    coroutine.yield()
+    order[#order + 1] = 'a2'
+  end)
+  local b = sched.thread(function() order[#order + 1] = 'b' end)
+  a:join()
+  b:join()
+  assert(table.concat(order, ' ') == 'a1 b a2', table.concat(order, ' '))
+end)
+
+T.test('thread rejects a non-function', function()
+  T.check_error("bad argument #1 to 'thread' (function expected, got nil)",
+    sched.thread, nil)
+end)
+
+T.test('procrun runs threads to the end after the main chunk', function()
+  local out, err, code = T.run{'-e', [[
+    local sched = require'proc.sched'
+    sched.thread(function() sched.sleep(0.05) print('thread end') end)
+    print('main end')]]}
+  assert(code == 0, err)
+  assert(out == 'main end\nthread end\n', out)
+end)
+
+T.test('an error in a thread is reported like one in the main chunk',
+function()
+  local out, err, code = T.run{'-e', [[
+    local sched = require'proc.sched'
+    sched.thread(function() sched.sleep(0.01) error('boom') end)
+    print('main end')]]}
+  assert(code == 1, code)
+  assert(out == 'main end\n', out)
+  assert(err:match('^procrun: %(command line%):2: boom\nstack traceback:\n'),
+    err)
+end)
+
+T.test('a wait that nothing can end raises instead of hanging', function()
+  local _, err, code = T.run{'-e', [[
+    local sched = require'proc.sched'
+    sched.wait({})]]}
+  assert(code == 1 and err:find('deadlock', 1, true), err)
+end)
+
+T.done()
