@@ -204,6 +204,20 @@ T.test('a C module built for Lua 5.1 loads with require', function()
   assert(out == '[1,2]\t4\n', out)
 end)
 
+T.test('built-in modules are found before the file system', function()
+  local dir = T.tmpdir() .. '/shadow'
+  os.execute('mkdir -p ' .. q(dir .. '/proc'))
+  T.write_file(dir .. '/proc.lua', 'return "from disk"')
+  T.write_file(dir .. '/proc/sched.lua', 'return "from disk"')
+  local out, err, code = T.sh(('cd %s && LUA_PATH=%s %s -e %s'):format(
+    q(dir), q'./?.lua;./?/init.lua', q(T.procrun), q[[
+      local proc = require'proc'
+      print(type(proc), type(require'proc.sched'))
+      print(debug.getinfo(proc.esc, 'S').source)]]))
+  assert(code == 0, err)
+  assert(out == 'table\ttable\n@[builtin]/proc.lua\n', out)
+end)
+
 T.test('-j and -O control the JIT as in luajit', function()
   local out = run{'-joff', '-e', 'print(jit.status())'}
   assert(out:match('^false\t'), out)
