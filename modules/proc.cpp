@@ -6,9 +6,14 @@ namespace procrun {
 namespace proc {
 namespace {
 
+// The spec's memory goes back as soon as the call is done, not whenever
+// the GC gets to it: os.exit may end the process with no lua_close.
 int spawn(lua_State* L, SpawnSpec* s) {
-  if (int n = prepare_spawn(L, *s)) return n;
-  return spawn_process(L, *s);
+  int n = prepare_spawn(L, *s);
+  if (n == 0) n = spawn_process(L, *s);
+  s->~SpawnSpec();  // assigning would keep the strings' buffers
+  new (s) SpawnSpec();
+  return n;
 }
 
 int proc_exec(lua_State* L) { return spawn(L, check_exec_args(L)); }

@@ -12,6 +12,10 @@
 #include <lua.hpp>
 #include <uv.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace procrun {
 namespace proc {
 
@@ -99,10 +103,27 @@ extern const char* const kShellArgv[];
 // The signal number for "TERM" or "SIGTERM"; -1 if unknown.
 int signal_by_name(const char* name);
 
+#if defined(__SANITIZE_ADDRESS__)
+// NOTE: a Lua error unwinds C++ frames without ASan's epilogues, leaving
+// their redzones poisoned, and LuaJIT (not instrumented) later trips on
+// them in strcpy. LuaJIT unwinds like C++, so this destructor runs as the
+// error passes and clears the dead frames below it.
+struct StackUnpoisoner {
+  __attribute__((noinline)) ~StackUnpoisoner() {
+    const size_t kBelow = 64 * 1024;
+    auto* top = static_cast<char*>(__builtin_frame_address(0));
+    __asan_unpoison_memory_region(top - kBelow, kBelow);
+  }
+};
+#endif
+
 // Runs F as a Lua C function, turning a C++ exception into a Lua error:
 // none may unwind through LuaJIT frames.
 template <lua_CFunction F>
 int guarded(lua_State* L) {
+#if defined(__SANITIZE_ADDRESS__)
+  StackUnpoisoner unpoison_on_exit;
+#endif
   char msg[256];
   try {
     return F(L);

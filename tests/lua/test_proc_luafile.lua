@@ -1,0 +1,75 @@
+-- proc.exec_luafile: a Lua file run by a new process of this procrun.
+local T = require'testlib'
+local proc = require'proc'
+
+assert(proc.exec('true')):wait()
+T.watch_leaks()
+
+-- Writes arg[0], the args and one variable to the file arg[1].
+local child = T.write_file(T.tmpname('.lua'), [[
+local t = {('%q'):format(arg[0])}
+for i = 2, #arg do t[#t + 1] = ('%q'):format(arg[i]) end
+local f = assert(io.open(arg[1], 'wb'))
+f:write('return {', table.concat(t, ','), '}, ',
+        ('%q'):format(tostring(os.getenv('PROCRUN_T_ENV'))))
+f:close()
+os.exit(tonumber(os.getenv('PROCRUN_T_EXIT')) or 0)
+]])
+
+T.test('exec_luafile runs the file with arg[0] and the args', function()
+  local out = T.tmpname('.out')
+  local p = assert(proc.exec_luafile(child, {out, 'a b', '', 3}))
+  assert(p:wait() == 0)
+  local seen = assert(loadfile(out))()
+  assert(seen[1] == child, seen[1])
+  assert(seen[2] == 'a b' and seen[3] == '' and seen[4] == '3')
+end)
+
+T.test('exec_luafile takes env and returns the exit code', function()
+  local out = T.tmpname('.out')
+  local p = assert(proc.exec_luafile(child, {out},
+    {PROCRUN_T_ENV = 'given', PROCRUN_T_EXIT = '9'}))
+  assert(p:wait() == 9)
+  local _, env = assert(loadfile(out))()
+  assert(env == 'given', env)
+end)
+
+T.test('the table form takes script, args, setenv and dir', function()
+  local dir = T.tmpname('.d')
+  assert(os.execute('mkdir ' .. T.sh_quote(dir)) == 0)
+  local f = assert(io.open(child))
+  T.write_file(dir .. '/rel.lua', f:read('*a'))
+  f:close()
+  local p = assert(proc.exec_luafile{script = 'rel.lua', args = {'out.txt'},
+    setenv = {PROCRUN_T_ENV = 'delta'}, dir = dir})
+  assert(p:wait() == 0)
+  local seen, env = assert(loadfile(dir .. '/out.txt'))()
+  assert(seen[1] == 'rel.lua' and env == 'delta')
+end)
+
+T.test('exec_luafile never searches PATH for procrun', function()
+  local out = T.tmpname('.out')
+  local p = assert(proc.exec_luafile{script = child, args = {out},
+                                     env = {PATH = '/nonexistent'}})
+  assert(p:wait() == 0)
+end)
+
+T.test('exec_luafile of a missing file returns ENOENT', function()
+  local p, msg, code = proc.exec_luafile('/no/such.lua')
+  assert(p == nil and code == 'ENOENT', msg)
+  assert(msg == "exec_luafile '/no/such.lua': ENOENT: no such file or "
+    .. 'directory', msg)
+end)
+
+T.test('misuse of exec_luafile raises', function()
+  T.check_error("bad argument #1 to 'exec_luafile' (field 'script': string"
+    .. ' expected, got nil)',
+    function() local p = proc.exec_luafile{} return p end)
+  T.check_error("bad argument #1 to 'exec_luafile' (unknown option 'cmd')",
+    function()
+      local p = proc.exec_luafile{script = 'x', cmd = 'y'}
+      return p
+    end)
+end)
+
+T.done()
