@@ -289,7 +289,6 @@ int spawn_process(lua_State* L, SpawnSpec& s) {
   int rc = uv_spawn(l, &p->handle_, &opts);
   p->handle_.data = p;
   if (rc) {
-    release(p);
     close_process(p);  // uv_spawn initialised the handle even so
     return push_os_errorf(L, rc, "%s '%s'", s.op, s.subject.c_str());
   }

@@ -47,6 +47,18 @@ T.test('wait without timeout returns soon after the child exits', function()
   assert(took >= 0.15 and took < 1, ('wait took %.3f s'):format(took))
 end)
 
+T.test('Ctrl-C interrupts a wait with an error', function()
+  local t0 = T.now()
+  local _, err, code = T.run{'-e', [[
+    local proc = require'proc'
+    proc.shell('sleep 0.2; kill -INT $PPID'):forget()
+    proc.exec('sleep', {'3'}):wait()
+    print('not reached')]]}
+  assert(code == 1, 'exit code ' .. tostring(code))
+  assert(err:find('interrupted!', 1, true), err)
+  assert(T.now() - t0 < 2.5, 'the wait was not interrupted')
+end)
+
 T.test('a bad timeout raises', function()
   local p = sleeper(0)
   T.check_error("bad argument #1 to 'wait' (timeout must be a number >= 0)",
