@@ -16,13 +16,17 @@ int spawn(lua_State* L, SpawnSpec* s) {
   return n;
 }
 
-int proc_exec(lua_State* L) { return spawn(L, check_exec_args(L)); }
+int proc_exec(lua_State* L) {
+  return spawn(L, check_exec_args(L));
+}
 
 int proc_exec_luafile(lua_State* L) {
   return spawn(L, check_luafile_args(L));
 }
 
-int proc_shell(lua_State* L) { return spawn(L, check_shell_args(L)); }
+int proc_shell(lua_State* L) {
+  return spawn(L, check_shell_args(L));
+}
 
 const luaL_Reg kFunctions[] = {
     {"env", guarded<proc_env>},

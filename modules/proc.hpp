@@ -2,15 +2,15 @@
 // runtime's libuv loop, and the environment. lua/proc.lua builds on it.
 #pragma once
 
+#include <uv.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <exception>
+#include <lua.hpp>
 #include <new>
 #include <string>
 #include <vector>
-
-#include <lua.hpp>
-#include <uv.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -41,10 +41,10 @@ struct SpawnSpec {
   std::string dir;
 
   // Filled by prepare_spawn.
-  std::string file;                   // what uv_spawn executes
-  bool own_env = false;               // final_env is the child's
+  std::string file;      // what uv_spawn executes
+  bool own_env = false;  // final_env is the child's
   std::vector<std::string> final_env;
-  std::vector<char*> argv, envp;      // null-terminated views
+  std::vector<char*> argv, envp;  // null-terminated views
 };
 
 // proc_options.cpp: read the arguments of proc.exec, proc.exec_luafile and

@@ -12,8 +12,7 @@ const char* check_name(lua_State* L, int arg) {
   size_t len;
   const char* name = luaL_checklstring(L, arg, &len);
   if (!valid_env_name(name, len))
-    luaL_argerror(L, arg, lua_pushfstring(L, "bad variable name '%s'",
-                                          name));
+    luaL_argerror(L, arg, lua_pushfstring(L, "bad variable name '%s'", name));
   return name;
 }
 

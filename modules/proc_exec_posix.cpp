@@ -83,9 +83,15 @@ int check_exec_format(const std::string& path) {
   close(fd);
   if (n < 0) return 0;
   size_t size = static_cast<size_t>(n);
-  const char* const magics[] = {"\x7f" "ELF", "#!", "\xfe\xed\xfa\xce",
-                                "\xfe\xed\xfa\xcf", "\xce\xfa\xed\xfe",
-                                "\xcf\xfa\xed\xfe", "\xca\xfe\xba\xbe"};
+  const char* const magics[] = {
+      "\x7f"
+      "ELF",
+      "#!",
+      "\xfe\xed\xfa\xce",
+      "\xfe\xed\xfa\xcf",
+      "\xce\xfa\xed\xfe",
+      "\xcf\xfa\xed\xfe",
+      "\xca\xfe\xba\xbe"};
   for (const char* m : magics)
     if (starts_with(head, size, m)) return 0;
   return kErrNoExec;

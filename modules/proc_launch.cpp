@@ -52,8 +52,8 @@ int check_dir(lua_State* L, const SpawnSpec& s) {
   if (rc == 0 && (req.statbuf.st_mode & S_IFMT) != S_IFDIR) rc = UV_ENOTDIR;
   uv_fs_req_cleanup(&req);
   if (rc == 0) return 0;
-  return push_os_errorf(L, rc, "%s '%s': dir '%s'", s.op,
-                        s.subject.c_str(), s.dir.c_str());
+  return push_os_errorf(L, rc, "%s '%s': dir '%s'", s.op, s.subject.c_str(),
+                        s.dir.c_str());
 }
 
 int find_program(lua_State* L, SpawnSpec& s) {

@@ -14,10 +14,10 @@ namespace {
 
 const char kSpecType[] = "proc.spawnspec";
 
-const char* const kExecKeys[] = {"args", "cmd", "dir", "env", "setenv",
-                                 nullptr};
-const char* const kLuafileKeys[] = {"args", "dir", "env", "script",
-                                    "setenv", nullptr};
+const char* const kExecKeys[] = {"args", "cmd",    "dir",
+                                 "env",  "setenv", nullptr};
+const char* const kLuafileKeys[] = {"args",   "dir",    "env",
+                                    "script", "setenv", nullptr};
 const char* const kShellKeys[] = {"dir", "env", "setenv", nullptr};
 
 // Where a value came from, for "bad argument" messages: the argument
@@ -60,11 +60,9 @@ const char* check_text(lua_State* L, int idx, Where w, bool numbers,
                        size_t* len, const char* item = "") {
   int t = lua_type(L, idx);
   if (t != LUA_TSTRING && !(numbers && t == LUA_TNUMBER))
-    arg_error(L, w, "%sstring expected, got %s", item,
-              luaL_typename(L, idx));
+    arg_error(L, w, "%sstring expected, got %s", item, luaL_typename(L, idx));
   const char* s = lua_tolstring(L, idx, len);
-  if (std::strlen(s) != *len)
-    arg_error(L, w, "%scontains a NUL byte", item);
+  if (std::strlen(s) != *len) arg_error(L, w, "%scontains a NUL byte", item);
   return s;
 }
 
@@ -108,8 +106,7 @@ void read_cmd(lua_State* L, int idx, Where w, SpawnSpec& s) {
 // The key at -2 and the value at -1 of a lua_next step, as NAME, value.
 const char* check_var(lua_State* L, Where w, size_t* len) {
   if (lua_type(L, -2) != LUA_TSTRING)
-    arg_error(L, w, "variable name expected, got %s",
-              luaL_typename(L, -2));
+    arg_error(L, w, "variable name expected, got %s", luaL_typename(L, -2));
   const char* name = lua_tolstring(L, -2, len);
   if (!valid_env_name(name, *len))
     arg_error(L, w, "bad variable name '%s'", name);
@@ -142,8 +139,7 @@ void read_setenv(lua_State* L, int idx, Where w, SpawnSpec& s) {
     const char* name = check_var(L, w, &nlen);
     const char* value = nullptr;
     if (!(lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
-      const char* item = lua_pushfstring(
-          L, "variable '%s': false or ", name);
+      const char* item = lua_pushfstring(L, "variable '%s': false or ", name);
       value = check_text(L, -2, w, /*numbers=*/true, &vlen, item);
       lua_pop(L, 1);
     }
@@ -166,15 +162,16 @@ void check_keys(lua_State* L, int t, const char* const* keys) {
   lua_pushnil(L);
   while (lua_next(L, t)) {
     lua_pop(L, 1);
-    const char* key = lua_type(L, -1) == LUA_TSTRING
-                          ? lua_tostring(L, -1) : nullptr;
+    const char* key =
+        lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
     const char* const* k = keys;
     while (*k && !(key && std::strcmp(*k, key) == 0)) k++;
     if (*k) continue;
     if (key)
       luaL_argerror(L, t, lua_pushfstring(L, "unknown option '%s'", key));
-    luaL_argerror(L, t, lua_pushfstring(L, "unknown option (a %s key)",
-                                        luaL_typename(L, -1)));
+    luaL_argerror(
+        L, t,
+        lua_pushfstring(L, "unknown option (a %s key)", luaL_typename(L, -1)));
   }
 }
 

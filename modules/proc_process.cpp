@@ -42,8 +42,10 @@ void link(Process* p) {
 }
 
 void unlink(Process* p) {
-  if (p->prev_) p->prev_->next_ = p->next_;
-  else g_live = p->next_;
+  if (p->prev_)
+    p->prev_->next_ = p->next_;
+  else
+    g_live = p->next_;
   if (p->next_) p->next_->prev_ = p->prev_;
 }
 
@@ -69,8 +71,7 @@ void on_exit(uv_process_t* h, int64_t status, int signal) {
 // At shutdown, after lua_close has forgotten every process object.
 void close_all(uv_loop_t*) {
   for (Process* p = g_live; p; p = p->next_) close_process(p);
-  if (g_ready) uv_close(reinterpret_cast<uv_handle_t*>(&g_wait_timer),
-                        nullptr);
+  if (g_ready) uv_close(reinterpret_cast<uv_handle_t*>(&g_wait_timer), nullptr);
   g_ready = false;
 }
 
@@ -88,7 +89,9 @@ uv_loop_t* loop() {
 
 // Reaps children that have exited, so that forgotten ones do not linger
 // as zombies while the script keeps calling proc.
-void reap() { uv_run(loop(), UV_RUN_NOWAIT); }
+void reap() {
+  uv_run(loop(), UV_RUN_NOWAIT);
+}
 
 void release(Process* p) {
   p->owned_ = false;
@@ -147,9 +150,10 @@ int proc_status(lua_State* L) {
   ProcessRef* r = check_ref(L);
   if (r->p) reap();
   const Process* p = r->p;
-  lua_pushstring(L, !p ? "forgotten"
-                    : !p->exited_ ? "active"
-                    : p->term_signal_ ? "killed" : "finished");
+  lua_pushstring(L, !p                ? "forgotten"
+                    : !p->exited_     ? "active"
+                    : p->term_signal_ ? "killed"
+                                      : "finished");
   return 1;
 }
 
@@ -167,14 +171,14 @@ int proc_wait(lua_State* L) {
   if (!r->p) return push_exit(L, nullptr);
   reap();
   bool forever = lua_isnoneornil(L, 2) || std::isinf(timeout);
-  uint64_t deadline = uv_hrtime() +
-                      static_cast<uint64_t>(forever ? 0 : timeout * 1e9);
+  uint64_t deadline =
+      uv_hrtime() + static_cast<uint64_t>(forever ? 0 : timeout * 1e9);
   while (!r->p->exited_) {
     uint64_t now = uv_hrtime();
     if (!forever && now >= deadline) break;
     if (!forever)
-      uv_timer_start(&g_wait_timer, [](uv_timer_t*) {},
-                     timeout_ms(now, deadline), 0);
+      uv_timer_start(
+          &g_wait_timer, [](uv_timer_t*) {}, timeout_ms(now, deadline), 0);
     run_loop_once(L);  // may raise "interrupted!"; the timer is harmless
   }
   uv_timer_stop(&g_wait_timer);
@@ -247,12 +251,9 @@ int process_index(lua_State* L) {
 }
 
 const luaL_Reg kMethods[] = {
-    {"exit_code", guarded<proc_exit_code>},
-    {"forget", guarded<proc_forget>},
-    {"kill", guarded<proc_kill>},
-    {"status", guarded<proc_status>},
-    {"wait", guarded<proc_wait>},
-    {nullptr, nullptr},
+    {"exit_code", guarded<proc_exit_code>}, {"forget", guarded<proc_forget>},
+    {"kill", guarded<proc_kill>},           {"status", guarded<proc_status>},
+    {"wait", guarded<proc_wait>},           {nullptr, nullptr},
 };
 
 }  // namespace

@@ -14,14 +14,14 @@ struct SignalName {
 };
 
 const SignalName kSignals[] = {
-    {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"BUS", SIGBUS},
-    {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"FPE", SIGFPE},
-    {"HUP", SIGHUP},   {"ILL", SIGILL},   {"INT", SIGINT},
-    {"KILL", SIGKILL}, {"PIPE", SIGPIPE}, {"PROF", SIGPROF},
-    {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"STOP", SIGSTOP},
-    {"SYS", SIGSYS},   {"TERM", SIGTERM}, {"TRAP", SIGTRAP},
-    {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},
-    {"URG", SIGURG},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+    {"ABRT", SIGABRT},     {"ALRM", SIGALRM},   {"BUS", SIGBUS},
+    {"CHLD", SIGCHLD},     {"CONT", SIGCONT},   {"FPE", SIGFPE},
+    {"HUP", SIGHUP},       {"ILL", SIGILL},     {"INT", SIGINT},
+    {"KILL", SIGKILL},     {"PIPE", SIGPIPE},   {"PROF", SIGPROF},
+    {"QUIT", SIGQUIT},     {"SEGV", SIGSEGV},   {"STOP", SIGSTOP},
+    {"SYS", SIGSYS},       {"TERM", SIGTERM},   {"TRAP", SIGTRAP},
+    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU},
+    {"URG", SIGURG},       {"USR1", SIGUSR1},   {"USR2", SIGUSR2},
     {"VTALRM", SIGVTALRM}, {"WINCH", SIGWINCH}, {"XCPU", SIGXCPU},
     {"XFSZ", SIGXFSZ},
 };

@@ -3,12 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "modules/proc.hpp"
 
@@ -81,8 +80,7 @@ TEST_CASE("the PATH search skips unrunnable files and dirs", "[proc][path]") {
   a.file("tool", "#!/bin/sh\n", 0644);
   REQUIRE(mkdir((b.path + "/tool").c_str(), 0755) == 0);
   std::string found;
-  CHECK(search_path("tool", a.path + ':' + b.path, "", &found) ==
-        UV_EACCES);
+  CHECK(search_path("tool", a.path + ':' + b.path, "", &found) == UV_EACCES);
   CHECK(search_path("nothing", a.path, "", &found) == UV_ENOENT);
 }
 
