@@ -68,4 +68,8 @@ function proc.quote_arg(s, platform)
   return q .. esc[platform](s) .. q
 end
 
+local sync = require'proc.sync'
+proc.mutex, proc.semaphore, proc.event, proc.remove =
+  sync.mutex, sync.semaphore, sync.event, sync.remove
+
 return proc
