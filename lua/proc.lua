@@ -9,6 +9,7 @@ local proc = {
   shell = core.shell,
   env = core.env,
   setenv = core.setenv,
+  bundle = require'proc.bundle',  -- files of a procrun --bundle app
 }
 
 local default_platform = jit and jit.os == 'Windows' and 'win' or 'unix'

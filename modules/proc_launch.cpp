@@ -81,6 +81,7 @@ int find_self(lua_State* L, SpawnSpec& s) {
                           s.subject.c_str());
   s.file.assign(exe, size);
   s.args[0] = s.file;
+  if (s.module) return 0;  // the child looks for it as require does
 
   uv_fs_t req;
   std::string script = path_in_dir(s.dir, s.subject);
@@ -88,6 +89,17 @@ int find_self(lua_State* L, SpawnSpec& s) {
   uv_fs_req_cleanup(&req);
   if (rc == 0) return 0;
   return push_os_errorf(L, rc, "%s '%s'", s.op, s.subject.c_str());
+}
+
+// In a bundled executable the app runs unless PROCRUN_PLAIN is set, so
+// exec_luafile sets it; the child takes it out of its own environment at
+// start-up, and its children see it only if they are relaunched too.
+void mark_plain(SpawnSpec& s) {
+  EnvChange plain{"PROCRUN_PLAIN", "1", /*set=*/true};
+  if (s.has_env)
+    apply_change(s.env, plain);
+  else
+    s.changes.push_back(plain);
 }
 
 void fill_views(SpawnSpec& s) {
@@ -102,6 +114,7 @@ void fill_views(SpawnSpec& s) {
 
 int prepare_spawn(lua_State* L, SpawnSpec& s) {
   if (int n = check_dir(L, s)) return n;
+  if (s.luafile) mark_plain(s);
   if (int rc = build_env(s))
     return push_os_errorf(L, rc, "%s '%s': environment", s.op,
                           s.subject.c_str());

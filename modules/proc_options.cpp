@@ -17,7 +17,8 @@ const char kSpecType[] = "proc.spawnspec";
 const char* const kExecKeys[] = {"args", "cmd",    "dir",
                                  "env",  "setenv", nullptr};
 const char* const kLuafileKeys[] = {"args",   "dir",    "env",
-                                    "script", "setenv", nullptr};
+                                    "module", "script", "setenv",
+                                    nullptr};
 const char* const kShellKeys[] = {"dir", "env", "setenv", nullptr};
 
 // Where a value came from, for "bad argument" messages: the argument
@@ -210,6 +211,31 @@ void read_script(lua_State* L, int idx, Where w, SpawnSpec& s) {
   s.args.push_back(s.subject);
 }
 
+// module= runs a module as the script, as procrun -m does: one inside a
+// bundle, or one on package.path.
+void read_module(lua_State* L, int idx, Where w, SpawnSpec& s) {
+  size_t len;
+  const char* name = check_text(L, idx, w, /*numbers=*/false, &len);
+  if (len == 0) arg_error(L, w, "empty module name");
+  s.subject.assign(name, len);
+  s.luafile = s.module = true;
+  s.args.emplace_back();  // the executable's path, once known
+  s.args.emplace_back("-m");
+  s.args.push_back(s.subject);
+}
+
+// Exactly one of script= and module=.
+void read_target(lua_State* L, SpawnSpec& s) {
+  lua_getfield(L, 1, "module");
+  bool module = !lua_isnil(L, -1);
+  lua_getfield(L, 1, "script");
+  if (module && !lua_isnil(L, -1))
+    luaL_argerror(L, 1, "options 'script' and 'module' exclude each other");
+  lua_pop(L, 2);
+  if (module) read_field(L, 1, "module", read_module, s);
+  else read_field(L, 1, "script", read_script, s);
+}
+
 }  // namespace
 
 SpawnSpec* check_exec_args(lua_State* L) {
@@ -232,7 +258,7 @@ SpawnSpec* check_luafile_args(lua_State* L) {
     return s;
   }
   check_keys(L, 1, kLuafileKeys);
-  read_field(L, 1, "script", read_script, *s);
+  read_target(L, *s);
   read_field(L, 1, "args", read_args, *s);
   read_common_fields(L, 1, *s);
   return s;

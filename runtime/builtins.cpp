@@ -38,7 +38,39 @@ int builtin_searcher(lua_State* L) {
   return 1;
 }
 
+// Asks each of package.loaders for module name, as require does, and
+// returns the first loader found, without running it.
+int find_loader(lua_State* L) {
+  const char* name = luaL_checkstring(L, 1);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "loaders");
+  if (!lua_istable(L, -1)) luaL_error(L, "'package.loaders' must be a table");
+  luaL_Buffer msg;
+  luaL_buffinit(L, &msg);
+  for (int i = 1;; i++) {
+    lua_rawgeti(L, 3, i);
+    if (lua_isnil(L, -1)) {
+      luaL_pushresult(&msg);
+      return luaL_error(L, "module '%s' not found:%s", name,
+                        lua_tostring(L, -1));
+    }
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    if (lua_isfunction(L, -1)) return 1;
+    if (lua_isstring(L, -1))
+      luaL_addvalue(&msg);
+    else
+      lua_pop(L, 1);
+  }
+}
+
 }  // namespace
+
+int load_module_chunk(lua_State* L, const char* name) {
+  lua_pushcfunction(L, find_loader);
+  lua_pushstring(L, name);
+  return lua_pcall(L, 1, 1, 0);
+}
 
 void install_builtin_searcher(lua_State* L) {
   lua_getglobal(L, "package");

@@ -29,4 +29,8 @@ extern const NativeModule kNativeModules[];
 // preload searcher. Expects the package library to be open.
 void install_builtin_searcher(lua_State* L);
 
+// Pushes the chunk require would run for module name (for procrun -m),
+// or require's "module not found" message. Returns the lua_pcall status.
+int load_module_chunk(lua_State* L, const char* name);
+
 }  // namespace procrun

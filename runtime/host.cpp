@@ -7,6 +7,8 @@
 #include <uv.h>
 
 #include "runtime/builtins.hpp"
+#include "runtime/bundle.hpp"
+#include "runtime/bundle_build.hpp"
 #include "runtime/loop.hpp"
 #include "runtime/options.hpp"
 
@@ -17,7 +19,8 @@ struct Session {
   int argc;
   char** argv;
   Options opts;
-  int status;  // 0, or nonzero once something failed
+  int status;               // 0, or nonzero once something failed
+  bool bundle_app = false;  // run the bundle's main chunk with all of argv
 };
 
 // Message handler: turns the error into "message + traceback". Non-string
@@ -166,10 +169,16 @@ void create_arg_table(lua_State* L, int argc, char** argv, int base) {
   lua_setglobal(L, "arg");
 }
 
-int run_script(lua_State* L, const Session& s) {
+int load_script(lua_State* L, const Session& s) {
+  if (s.bundle_app) return load_bundle_chunk(L, *bundle_main());
   const char* path = s.opts.script_is_stdin ? nullptr
                                             : s.argv[s.opts.script_index];
-  int status = luaL_loadfile(L, path);
+  if (s.opts.script_is_module) return load_module_chunk(L, path);
+  return luaL_loadfile(L, path);
+}
+
+int run_script(lua_State* L, const Session& s) {
+  int status = load_script(L, s);
   if (status == 0) {
     int nargs = s.argc - s.opts.script_index - 1;
     luaL_checkstack(L, nargs, "too many arguments to script");
@@ -217,6 +226,13 @@ void print_jit_status(lua_State* L) {
   lua_settop(L, top);
 }
 
+int do_bundle(int argc, char** argv, int first, lua_State* L) {
+  std::string err = build_bundle(L, parse_bundle_args(argc, argv, first));
+  if (err.empty()) return 0;
+  print_message(err.c_str());
+  return 1;
+}
+
 bool stdin_is_tty() { return uv_guess_handle(0) == UV_TTY; }
 
 // Runs inside lua_cpcall, so that running out of memory while setting up
@@ -232,7 +248,12 @@ int protected_main(lua_State* L) {
   lua_gc(L, LUA_GCSTOP, 0);
   luaL_openlibs(L);
   install_builtin_searcher(L);
+  install_bundle_searcher(L);
   lua_gc(L, LUA_GCRESTART, -1);
+  if (opts.bundle_index) {
+    s->status = do_bundle(s->argc, s->argv, opts.bundle_index, L);
+    return 0;
+  }
   create_arg_table(L, s->argc, s->argv, opts.script_index);
 
   if (!opts.no_env && (s->status = run_lua_init(L))) return 0;
@@ -297,7 +318,25 @@ int run_host(int argc, char** argv) {
     argc = 0;
     argv = no_args;
   }
-  Session s{argc, argv, parse_command_line(argc, argv), 0};
+  bool plain = take_plain_request();
+  std::string bundle_error = load_own_bundle();
+  if (!bundle_error.empty()) {
+    print_message(bundle_error.c_str());
+    return EXIT_FAILURE;
+  }
+  Session s{argc, argv, {}, 0};
+  s.bundle_app = have_bundle() && !plain;
+  static char* self_args[] = {const_cast<char*>(bundle_exe_path().c_str()),
+                              nullptr};
+  if (s.bundle_app && argc == 0) s.argc = 1, s.argv = self_args;
+  if (s.bundle_app)  // the app gets argv untouched: arg[0] is argv[0]
+    s.opts.script_index = 0;
+  else
+    s.opts = parse_command_line(argc, argv);
+  if (s.opts.bundle_index) {
+    BundleArgs b = parse_bundle_args(argc, argv, s.opts.bundle_index);
+    if (!b.error.empty()) s.opts.error = b.error;
+  }
   if (s.opts.help) {
     std::fputs(usage_text(), stdout);
     return EXIT_SUCCESS;

@@ -40,6 +40,18 @@ Options parse_command_line(int argc, const char* const* argv) {
       i++;
       break;
     }
+    if (std::strcmp(a, "--bundle") == 0) {
+      if (i != 1) return fail(opts, "'--bundle' must be the first option");
+      opts.bundle_index = i;
+      opts.script_index = argc;
+      return opts;
+    }
+    if (std::strcmp(a, "-m") == 0) {
+      if (i + 1 >= argc) return fail(opts, "'-m' needs an argument");
+      opts.script_is_module = true;
+      i++;
+      break;
+    }
     if (std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0) {
       opts.help = true;
       continue;
@@ -96,6 +108,8 @@ const char* usage_text() {
          "  -e chunk  Execute string 'chunk'.\n"
          "  -l name   Require library 'name'.\n"
          "  -b ...    Save or list bytecode.\n"
+         "  -m name   Run module 'name', found as require finds it, as "
+         "the script.\n"
          "  -j cmd    Perform LuaJIT control command.\n"
          "  -O[opt]   Control LuaJIT optimizations.\n"
          "  -i        Enter interactive mode after executing 'script'.\n"
@@ -103,7 +117,10 @@ const char* usage_text() {
          "  -E        Ignore environment variables.\n"
          "  -h        Show this help.\n"
          "  --        Stop handling options.\n"
-         "  -         Execute stdin and stop handling options.\n";
+         "  -         Execute stdin and stop handling options.\n"
+         "  --bundle -o OUT [--strip] script [file|dir]...\n"
+         "            Write OUT: this executable with the script and "
+         "files.\n";
 }
 
 }  // namespace procrun

@@ -29,10 +29,15 @@ struct Options {
   bool help = false;         // -h, --help
   // -b: argv[bytecode_index..] go to jit.bcsave; nothing else runs.
   int bytecode_index = 0;
+  // --bundle: argv[bundle_index..] describe a bundle to build.
+  int bundle_index = 0;
   // argv index of the script, or argc when there is none. Also the base of
   // the arg table: arg[i - script_index] = argv[i].
   int script_index = 0;
   bool script_is_stdin = false;  // the script is "-" (not after "--")
+  // -m name: the script is module name, found as require finds it;
+  // argv[script_index] is the name.
+  bool script_is_module = false;
   // Set on a usage error; the caller prints it and the usage text.
   std::string error;
 };
