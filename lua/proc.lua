@@ -1,7 +1,10 @@
 -- proc: create and control child processes. The native part is proc.core
--- (spawning, process objects, the environment); this file adds what is
--- naturally Lua: quoting arguments for command lines.
+-- (spawning, process objects, pipes, the environment); proc.sched runs
+-- threads on the event loop; this file adds what is naturally Lua:
+-- quoting arguments for command lines.
 local core = require'proc.core'
+local sched = require'proc.sched'
+require'proc.process'  -- the process methods that wait
 
 local proc = {
   exec = core.exec,
@@ -9,7 +12,8 @@ local proc = {
   shell = core.shell,
   env = core.env,
   setenv = core.setenv,
-  bundle = require'proc.bundle',  -- files of a procrun --bundle app
+  thread = sched.thread,
+  sleep = sched.sleep,
 }
 
 local default_platform = jit and jit.os == 'Windows' and 'win' or 'unix'

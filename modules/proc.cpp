@@ -1,6 +1,7 @@
 // luaopen_proc_core: the functions of proc.core; the process methods live
 // with the process object (proc_process.cpp).
 #include "modules/proc.hpp"
+#include "modules/proc_pipe.hpp"
 
 namespace procrun {
 namespace proc {
@@ -32,6 +33,7 @@ const luaL_Reg kFunctions[] = {
     {"env", guarded<proc_env>},
     {"exec", guarded<proc_exec>},
     {"exec_luafile", guarded<proc_exec_luafile>},
+    {"process_key", process_key},
     {"setenv", guarded<proc_setenv>},
     {"shell", guarded<proc_shell>},
     {nullptr, nullptr},
@@ -41,9 +43,15 @@ const luaL_Reg kFunctions[] = {
 }  // namespace proc
 }  // namespace procrun
 
+// The module table also carries, for lua/proc.lua, the process methods
+// (process_methods) and the pipe primitives (pipe).
 extern "C" int luaopen_proc_core(lua_State* L) {
-  procrun::proc::register_process_type(L);
+  using namespace procrun::proc;
   lua_newtable(L);
-  luaL_register(L, nullptr, procrun::proc::kFunctions);
+  luaL_register(L, nullptr, kFunctions);
+  register_process_type(L);
+  lua_setfield(L, -2, "process_methods");
+  register_pipe_type(L);
+  lua_setfield(L, -2, "pipe");
   return 1;
 }

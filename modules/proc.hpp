@@ -26,6 +26,23 @@ struct EnvChange {
   bool set;
 };
 
+struct Pipe;  // proc_pipe.hpp
+
+// What one of the child's stdin, stdout, stderr is connected to.
+enum class StdioKind {
+  kInherit,  // procrun's own
+  kPipe,     // a new pipe to procrun
+  kNull,     // the null device
+  kFd,       // a descriptor procrun has: an open file or a pipe end
+  kStdout,   // stderr only: wherever stdout goes
+};
+
+struct StdioSpec {
+  StdioKind kind = StdioKind::kInherit;
+  int fd = -1;             // kFd: the descriptor the child gets
+  Pipe* handed = nullptr;  // kFd from a pipe end: procrun closes its copy
+};
+
 // Everything one spawn needs. It lives in a Lua userdata, so a raise while
 // it is being filled leaves nothing for C++ to free.
 struct SpawnSpec {
@@ -33,13 +50,13 @@ struct SpawnSpec {
   std::string subject;             // what messages name: cmd, script...
   std::string program;             // a path or a bare name to search
   bool luafile = false;            // run program as a script of procrun
-  bool module = false;             // luafile: a module name (procrun -m)
   std::vector<std::string> args;   // argv; args[0] is the program
   bool has_env = false;            // env replaces the whole environment
   std::vector<std::string> env;    // "NAME=value"
   std::vector<EnvChange> changes;  // setenv, over the inherited one
   bool has_dir = false;
   std::string dir;
+  StdioSpec stdio[3];
 
   // Filled by prepare_spawn.
   std::string file;      // what uv_spawn executes
@@ -62,8 +79,12 @@ int prepare_spawn(lua_State* L, SpawnSpec& s);
 // proc_process.cpp: spawns s and pushes the process object, or pushes nil,
 // message, code. Returns the number of values pushed.
 int spawn_process(lua_State* L, SpawnSpec& s);
-// Creates the "process" metatable (once per state).
+// Creates the "process" metatable (once per state) and pushes the table
+// of process methods, to which lua/proc.lua adds the blocking ones.
 void register_process_type(lua_State* L);
+// process_key(p): what the scheduler waits on for p's exit (a light
+// userdata woken when the child exits); nothing once p is forgotten.
+int process_key(lua_State* L);
 
 // proc_env.cpp.
 int proc_env(lua_State* L);

@@ -1,6 +1,8 @@
 // proc.loop: poll, timers and fatal errors for the scheduler.
 #include "modules/proc_loop.hpp"
 
+#include "modules/proc_pipe.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -35,7 +37,13 @@ void close_all_timers(uv_loop_t*) {
   while (!g_timers.empty()) close_timer(*g_timers.begin());
 }
 
-void on_timer(uv_timer_t* h) { wake(h->data); }
+// Timers run before the loop polls: without uv_stop, UV_RUN_ONCE would go
+// on to block in the poll, with the wake already queued, for as long as
+// another handle (a child, a pipe, a wait) keeps the loop alive.
+void on_timer(uv_timer_t* h) {
+  wake(h->data);
+  uv_stop(h->loop);
+}
 
 // poll(block) -> key... : the keys woken since the last poll. With block
 // true and none pending, waits in the loop until one is; returns nothing
@@ -43,13 +51,12 @@ void on_timer(uv_timer_t* h) { wake(h->data); }
 int loop_poll(lua_State* L) {
   bool block = lua_toboolean(L, 1);
   uv_loop_t* loop = runtime_loop();
-  if (g_woken.empty()) {
-    uv_run(loop, UV_RUN_NOWAIT);
-    while (block && g_woken.empty()) {
-      bool alive = uv_run(loop, UV_RUN_ONCE) != 0;
-      raise_if_interrupted(L);
-      if (!alive && g_woken.empty()) break;
-    }
+  start_new_pipes();
+  bool alive = true;
+  while (g_woken.empty() && alive) {
+    alive = uv_run(loop, block ? UV_RUN_ONCE : UV_RUN_NOWAIT) != 0;
+    raise_if_interrupted(L);
+    if (!block) break;
   }
   int n = static_cast<int>(g_woken.size());
   luaL_checkstack(L, n, "too many events");
@@ -99,9 +106,16 @@ int loop_fatal(lua_State* L) {
   std::exit(EXIT_FAILURE);
 }
 
+// now() -> seconds on a monotonic clock, for deadlines.
+int loop_now(lua_State* L) {
+  lua_pushnumber(L, static_cast<lua_Number>(uv_hrtime()) * 1e-9);
+  return 1;
+}
+
 const luaL_Reg kFunctions[] = {
     {"cancel", loop_cancel},
     {"fatal", loop_fatal},
+    {"now", loop_now},
     {"poll", loop_poll},
     {"timer", loop_timer},
     {nullptr, nullptr},

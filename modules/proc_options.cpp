@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "modules/proc.hpp"
+#include "modules/proc_pipe.hpp"
 
 namespace procrun {
 namespace proc {
@@ -14,12 +15,14 @@ namespace {
 
 const char kSpecType[] = "proc.spawnspec";
 
-const char* const kExecKeys[] = {"args", "cmd",    "dir",
-                                 "env",  "setenv", nullptr};
-const char* const kLuafileKeys[] = {"args",   "dir",    "env",
-                                    "module", "script", "setenv",
+const char* const kExecKeys[] = {"args",   "cmd",    "dir",   "env",
+                                 "setenv", "stderr", "stdin", "stdout",
+                                 nullptr};
+const char* const kLuafileKeys[] = {"args",   "dir",    "env",   "script",
+                                    "setenv", "stderr", "stdin", "stdout",
                                     nullptr};
-const char* const kShellKeys[] = {"dir", "env", "setenv", nullptr};
+const char* const kShellKeys[] = {"dir",   "env",    "setenv", "stderr",
+                                  "stdin", "stdout", nullptr};
 
 // Where a value came from, for "bad argument" messages: the argument
 // number and, in the options table, the field.
@@ -159,6 +162,65 @@ void read_dir(lua_State* L, int idx, Where w, SpawnSpec& s) {
   s.dir.assign(dir, len);
 }
 
+// The Lua file at idx, or null if idx holds no file (io's userdata).
+FILE** to_file(lua_State* L, int idx) {
+  void* ud = lua_touserdata(L, idx);
+  if (!ud || !lua_getmetatable(L, idx)) return nullptr;
+  luaL_getmetatable(L, LUA_FILEHANDLE);
+  bool is_file = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return is_file ? static_cast<FILE**>(ud) : nullptr;
+}
+
+// A descriptor the child can be given: a pipe end of procrun's that reads
+// (for stdin) or writes (stdout, stderr), or an open Lua file.
+bool read_handle(lua_State* L, int idx, Where w, StdioSpec& io,
+                 bool child_reads) {
+  if (Pipe* p = to_pipe(L, idx)) {
+    if (pipe_fd(p) < 0) arg_error(L, w, "pipe is closed");
+    if (pipe_reads(p) != child_reads)
+      arg_error(L, w, child_reads ? "pipe is not readable"
+                                  : "pipe is not writable");
+    // What procrun has already taken from the pipe would be lost.
+    if (pipe_buffered(p)) arg_error(L, w, "pipe has unread data");
+    io.handed = p;
+    io.fd = pipe_fd(p);
+    return true;
+  }
+  FILE** f = to_file(L, idx);
+  if (!f) return false;
+  if (!*f) arg_error(L, w, "attempt to use a closed file");
+  io.fd = fileno(*f);
+  return true;
+}
+
+// stdin, stdout, stderr: 'inherit' (or nil), 'pipe' (or true), 'null', a
+// pipe end or a Lua file; stderr may also be 'stdout'.
+void read_stdio(lua_State* L, int idx, Where w, StdioSpec& io, int fd) {
+  int t = lua_type(L, idx);
+  const char* s = t == LUA_TSTRING ? lua_tostring(L, idx) : "";
+  if (t == LUA_TNIL || std::strcmp(s, "inherit") == 0) {
+    io.kind = StdioKind::kInherit;
+  } else if ((t == LUA_TBOOLEAN && lua_toboolean(L, idx)) ||
+             std::strcmp(s, "pipe") == 0) {
+    io.kind = StdioKind::kPipe;
+  } else if (std::strcmp(s, "null") == 0) {
+    io.kind = StdioKind::kNull;
+  } else if (std::strcmp(s, "stdout") == 0) {
+    if (fd != 2) arg_error(L, w, "'stdout' is only for stderr");
+    io.kind = StdioKind::kStdout;
+  } else if (t == LUA_TUSERDATA && read_handle(L, idx, w, io, fd == 0)) {
+    io.kind = StdioKind::kFd;
+  } else {
+    const char* got = t == LUA_TSTRING ? lua_pushfstring(L, "string '%s'", s)
+                                       : luaL_typename(L, idx);
+    arg_error(L, w,
+              "'inherit', 'pipe', 'null', true, a pipe or a file expected, "
+              "got %s",
+              got);
+  }
+}
+
 void check_keys(lua_State* L, int t, const char* const* keys) {
   lua_pushnil(L);
   while (lua_next(L, t)) {
@@ -192,6 +254,12 @@ void read_common_fields(lua_State* L, int t, SpawnSpec& s) {
   if (s.has_env && !s.changes.empty())
     luaL_argerror(L, t, "options 'env' and 'setenv' exclude each other");
   read_field(L, t, "dir", read_dir, s);
+  const char* const names[] = {"stdin", "stdout", "stderr"};
+  for (int fd = 0; fd < 3; fd++) {
+    lua_getfield(L, t, names[fd]);
+    read_stdio(L, lua_gettop(L), Where{t, names[fd]}, s.stdio[fd], fd);
+    lua_pop(L, 1);
+  }
 }
 
 void read_positional(lua_State* L, SpawnSpec& s, FieldReader read_first) {

@@ -7,6 +7,9 @@
 #include <cstring>
 
 #include "modules/proc.hpp"
+#include "modules/proc_loop.hpp"
+#include "modules/proc_pipe.hpp"
+#include "modules/proc_stdio.hpp"
 #include "runtime/loop.hpp"
 
 namespace procrun {
@@ -32,8 +35,6 @@ struct ProcessRef {
 };
 
 Process* g_live = nullptr;
-uv_timer_t g_wait_timer;  // wakes a wait() with a timeout
-bool g_ready = false;
 
 void link(Process* p) {
   p->next_ = g_live;
@@ -66,25 +67,19 @@ void on_exit(uv_process_t* h, int64_t status, int signal) {
   p->exit_status_ = status;
   p->term_signal_ = signal;
   if (!p->owned_) close_process(p);
+  wake(p);
 }
 
 // At shutdown, after lua_close has forgotten every process object.
 void close_all(uv_loop_t*) {
   for (Process* p = g_live; p; p = p->next_) close_process(p);
-  if (g_ready) uv_close(reinterpret_cast<uv_handle_t*>(&g_wait_timer), nullptr);
-  g_ready = false;
 }
 
 uv_loop_t* loop() {
-  uv_loop_t* l = runtime_loop();
-  if (!g_ready) {
-    uv_timer_init(l, &g_wait_timer);
-    uv_unref(reinterpret_cast<uv_handle_t*>(&g_wait_timer));
-    static bool closer_set = false;
-    if (!closer_set) at_loop_close(close_all);
-    closer_set = g_ready = true;
-  }
-  return l;
+  static bool closer_set = false;
+  if (!closer_set) at_loop_close(close_all);
+  closer_set = true;
+  return runtime_loop();
 }
 
 // Reaps children that have exited, so that forgotten ones do not linger
@@ -124,19 +119,15 @@ int push_exit(lua_State* L, const Process* p) {
   return 1;
 }
 
-uv_process_options_t spawn_options(SpawnSpec& s, uv_stdio_container_t* io) {
+uv_process_options_t spawn_options(SpawnSpec& s, StdioSetup* st) {
   uv_process_options_t o = {};
   o.exit_cb = on_exit;
   o.file = s.file.c_str();
   o.args = s.argv.data();
   o.env = s.own_env ? s.envp.data() : nullptr;
   o.cwd = s.has_dir ? s.dir.c_str() : nullptr;
-  for (int fd = 0; fd < 3; fd++) {
-    io[fd].flags = UV_INHERIT_FD;
-    io[fd].data.fd = fd;
-  }
   o.stdio_count = 3;
-  o.stdio = io;
+  o.stdio = st->io;
   return o;
 }
 
@@ -155,37 +146,6 @@ int proc_status(lua_State* L) {
                     : p->term_signal_ ? "killed"
                                       : "finished");
   return 1;
-}
-
-uint64_t timeout_ms(uint64_t now, uint64_t deadline) {
-  return (deadline - now + 999999) / 1000000;  // round up: never early
-}
-
-// wait([seconds]): sleeps in the loop until the exit callback or the
-// timer fires; never polls.
-int proc_wait(lua_State* L) {
-  ProcessRef* r = check_ref(L);
-  lua_Number timeout = luaL_optnumber(L, 2, -1);
-  if (!lua_isnoneornil(L, 2) && !(timeout >= 0))
-    luaL_argerror(L, 2, "timeout must be a number >= 0");
-  if (!r->p) return push_exit(L, nullptr);
-  reap();
-  bool forever = lua_isnoneornil(L, 2) || std::isinf(timeout);
-  uint64_t deadline =
-      uv_hrtime() + static_cast<uint64_t>(forever ? 0 : timeout * 1e9);
-  while (!r->p->exited_) {
-    uint64_t now = uv_hrtime();
-    if (!forever && now >= deadline) break;
-    if (!forever)
-      uv_timer_start(
-          &g_wait_timer, [](uv_timer_t*) {}, timeout_ms(now, deadline), 0);
-    run_loop_once(L);  // may raise "interrupted!"; the timer is harmless
-  }
-  uv_timer_stop(&g_wait_timer);
-  if (r->p->exited_) return push_exit(L, r->p);
-  lua_pushnil(L);
-  lua_pushliteral(L, "timeout");
-  return 2;
 }
 
 int check_signal(lua_State* L, int arg) {
@@ -215,9 +175,21 @@ int proc_kill(lua_State* L) {
   return 1;
 }
 
+// Closes the pipes to the child that the object holds.
+void close_pipes(lua_State* L) {
+  lua_getfenv(L, 1);
+  for (int fd = 0; fd < 3; fd++) {
+    lua_getfield(L, -1, stdio_name(fd));
+    if (Pipe* pipe = to_pipe(L, -1)) close_pipe(pipe);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 int proc_forget(lua_State* L) {
   ProcessRef* r = check_ref(L);
   if (!r->p) return 0;
+  close_pipes(L);
   release(r->p);
   r->p = nullptr;
   reap();
@@ -237,7 +209,8 @@ int process_tostring(lua_State* L) {
   return 1;
 }
 
-// p.id is the pid; other keys are the methods (upvalue 1).
+// p.id is the pid, p.stdin/stdout/stderr the pipes (in the object's
+// environment table); other keys are the methods (upvalue 1).
 int process_index(lua_State* L) {
   ProcessRef* r = check_ref(L);
   const char* key = lua_tostring(L, 2);
@@ -245,22 +218,28 @@ int process_index(lua_State* L) {
     lua_pushinteger(L, r->pid);
     return 1;
   }
+  lua_getfenv(L, 1);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  if (!lua_isnil(L, -1)) return 1;
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
   return 1;
 }
 
+
 const luaL_Reg kMethods[] = {
     {"exit_code", guarded<proc_exit_code>}, {"forget", guarded<proc_forget>},
     {"kill", guarded<proc_kill>},           {"status", guarded<proc_status>},
-    {"wait", guarded<proc_wait>},           {nullptr, nullptr},
+    {nullptr, nullptr},
 };
 
 }  // namespace
 
 void register_process_type(lua_State* L) {
   if (!luaL_newmetatable(L, kProcessType)) {
-    lua_pop(L, 1);
+    lua_getfield(L, -1, "__methods");
+    lua_remove(L, -2);
     return;
   }
   lua_pushcfunction(L, process_gc);
@@ -269,9 +248,19 @@ void register_process_type(lua_State* L) {
   lua_setfield(L, -2, "__tostring");
   lua_newtable(L);
   luaL_register(L, nullptr, kMethods);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__methods");
+  lua_pushvalue(L, -1);
   lua_pushcclosure(L, process_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  lua_setfield(L, -3, "__index");
+  lua_remove(L, -2);
+}
+
+int process_key(lua_State* L) {
+  ProcessRef* r = check_ref(L);
+  if (!r->p) return 0;
+  lua_pushlightuserdata(L, r->p);
+  return 1;
 }
 
 int spawn_process(lua_State* L, SpawnSpec& s) {
@@ -283,18 +272,25 @@ int spawn_process(lua_State* L, SpawnSpec& s) {
   luaL_getmetatable(L, kProcessType);
   lua_setmetatable(L, -2);
 
+  StdioSetup st;
+  if (int rc = open_stdio(s, &st))
+    return push_os_errorf(L, rc, "%s '%s': %s", s.op, s.subject.c_str(),
+                          stdio_name(st.failed_fd));
   auto* p = new Process();
-  uv_stdio_container_t io[3];
-  uv_process_options_t opts = spawn_options(s, io);
+  uv_process_options_t opts = spawn_options(s, &st);
   link(p);
   int rc = uv_spawn(l, &p->handle_, &opts);
   p->handle_.data = p;
   if (rc) {
+    close_stdio(&st);
     close_process(p);  // uv_spawn initialised the handle even so
     return push_os_errorf(L, rc, "%s '%s'", s.op, s.subject.c_str());
   }
   r->p = p;
   r->pid = p->handle_.pid;
+  lua_createtable(L, 0, 3);
+  finish_stdio(L, s, &st, r->pid);
+  lua_setfenv(L, -2);
   return 1;
 }
 

@@ -103,54 +103,73 @@ local function turn(block)
   return n > 0 or #ready > 0 or not block
 end
 
-local function wait_in_place(key, tkey)
+-- Waiting on a list of keys: the first one woken ends the wait.
+
+local function add_all(keys, n, w)
+  for i = 1, n do add_waiter(keys[i], w) end
+end
+
+local function remove_all(keys, n, w)
+  for i = 1, n do remove_waiter(keys[i], w) end
+end
+
+local function wait_in_place(keys, n)
   local w = {}
-  add_waiter(key, w)
-  if tkey then add_waiter(tkey, w) end
+  add_all(keys, n, w)
   while not w.woke do
     if not turn(true) and not w.woke then
-      remove_waiter(key, w)
-      if tkey then remove_waiter(tkey, w) end
-      error('deadlock: waiting for an event that nothing can bring', 3)
+      remove_all(keys, n, w)
+      error('deadlock: waiting for an event that nothing can bring', 4)
     end
   end
-  remove_waiter(key, w)
-  if tkey then remove_waiter(tkey, w) end
+  remove_all(keys, n, w)
   return w.woke
 end
 
-local function wait_in_thread(co, key, tkey)
-  add_waiter(key, co)
-  if tkey then add_waiter(tkey, co) end
+local function wait_in_thread(co, keys, n)
+  add_all(keys, n, co)
   local woke
-  repeat woke = yield(BLOCKED) until woke == key or woke == tkey
-  remove_waiter(key, co)
-  if tkey then remove_waiter(tkey, co) end
+  repeat
+    woke = yield(BLOCKED)
+    local mine = false
+    for i = 1, n do mine = mine or keys[i] == woke end
+  until mine
+  remove_all(keys, n, co)
   return woke
+end
+
+local function wait_keys(keys, n)
+  local co = running()
+  if co and threads[co] then return wait_in_thread(co, keys, n) end
+  return wait_in_place(keys, n)
+end
+
+-- Waits until one of the keys in the array is woken and returns it, or
+-- returns nil once timeout seconds (if given) have passed. A wake is a
+-- hint: callers look again at what they wait for.
+function sched.wait_any(keys, timeout)
+  local n = #keys
+  local tkey = timeout and timer(timeout)
+  if tkey then
+    n = n + 1
+    keys[n] = tkey
+  end
+  local woke = wait_keys(keys, n)
+  if tkey then
+    keys[n] = nil
+    cancel(tkey)
+  end
+  if woke ~= tkey then return woke end
 end
 
 -- Waits until key is woken (true) or timeout seconds pass (false).
 function sched.wait(key, timeout)
-  local tkey = timeout and timer(timeout)
-  local co = running()
-  local woke
-  if co and threads[co] then
-    woke = wait_in_thread(co, key, tkey)
-  else
-    woke = wait_in_place(key, tkey)
-  end
-  if tkey then cancel(tkey) end
-  return woke == key
+  return sched.wait_any({key}, timeout) ~= nil
 end
 
 function sched.sleep(seconds)
   local tkey = timer(seconds)
-  local co = running()
-  if co and threads[co] then
-    wait_in_thread(co, tkey)
-  else
-    wait_in_place(tkey)
-  end
+  wait_keys({tkey}, 1)
   cancel(tkey)
 end
 

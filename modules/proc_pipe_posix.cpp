@@ -1,0 +1,46 @@
+// Pipes and SIGPIPE on POSIX systems.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include <uv.h>
+
+namespace procrun {
+namespace proc {
+namespace {
+
+int g_sigpipe_holds = 0;
+struct sigaction g_saved_sigpipe;
+
+}  // namespace
+
+// Both ends close on exec; libuv dups the child's end onto its stdio fd.
+int make_os_pipe(uv_file fds[2]) {
+  return pipe2(fds, O_CLOEXEC) == 0 ? 0 : uv_translate_sys_error(errno);
+}
+
+void close_os_fd(uv_file fd) { close(fd); }
+
+int open_null_device(bool for_write, uv_file* fd) {
+  *fd = open("/dev/null", (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+  return *fd >= 0 ? 0 : uv_translate_sys_error(errno);
+}
+
+// Ignoring SIGPIPE for good would leave a script printing into a closed
+// stdout spinning forever (print drops the error), so procrun ignores it
+// only while one of its own pipe writes is in flight.
+void hold_sigpipe() {
+  if (g_sigpipe_holds++ > 0) return;
+  struct sigaction ign = {};
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ign, &g_saved_sigpipe);
+}
+
+void release_sigpipe() {
+  if (--g_sigpipe_holds == 0) sigaction(SIGPIPE, &g_saved_sigpipe, nullptr);
+}
+
+}  // namespace proc
+}  // namespace procrun
