@@ -50,6 +50,7 @@ struct SpawnSpec {
   std::string subject;             // what messages name: cmd, script...
   std::string program;             // a path or a bare name to search
   bool luafile = false;            // run program as a script of procrun
+  bool module = false;             // luafile: a module name (procrun -m)
   std::vector<std::string> args;   // argv; args[0] is the program
   bool has_env = false;            // env replaces the whole environment
   std::vector<std::string> env;    // "NAME=value"

@@ -18,8 +18,9 @@ const char kSpecType[] = "proc.spawnspec";
 const char* const kExecKeys[] = {"args",   "cmd",    "dir",   "env",
                                  "setenv", "stderr", "stdin", "stdout",
                                  nullptr};
-const char* const kLuafileKeys[] = {"args",   "dir",    "env",   "script",
-                                    "setenv", "stderr", "stdin", "stdout",
+const char* const kLuafileKeys[] = {"args",   "dir",    "env",
+                                    "module", "script", "setenv",
+                                    "stderr", "stdin",  "stdout",
                                     nullptr};
 const char* const kShellKeys[] = {"dir",   "env",    "setenv", "stderr",
                                   "stdin", "stdout", nullptr};
