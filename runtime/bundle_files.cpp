@@ -92,6 +92,8 @@ void sort_sources(std::vector<BundleSource>* v) {
 
 }  // namespace
 
+// TODO: POSIX paths only; a Windows port needs drive letters and '\\'
+// here and in the bundle's own paths.
 std::string normalize_path(const std::string& path) {
   std::vector<std::string> parts;
   size_t start = 0;

@@ -282,6 +282,20 @@ int protected_main(lua_State* L) {
   return 0;
 }
 
+// A bundle's arg[0] is its path: argv[0] as invoked, or the executable's
+// path if argv[0] is missing or a bare name found in PATH.
+void bundle_argv0(Session* s) {
+  static char* self[] = {nullptr, nullptr};
+  self[0] = const_cast<char*>(bundle_exe_path().c_str());
+  if (s->argc == 0) {
+    s->argc = 1;
+    s->argv = self;
+  } else if (!std::strchr(s->argv[0], '/')) {
+    s->argv[0] = self[0];
+  }
+  s->opts.script_index = 0;
+}
+
 }  // namespace
 
 void print_message(const char* msg) {
@@ -326,11 +340,8 @@ int run_host(int argc, char** argv) {
   }
   Session s{argc, argv, {}, 0};
   s.bundle_app = have_bundle() && !plain;
-  static char* self_args[] = {const_cast<char*>(bundle_exe_path().c_str()),
-                              nullptr};
-  if (s.bundle_app && argc == 0) s.argc = 1, s.argv = self_args;
-  if (s.bundle_app)  // the app gets argv untouched: arg[0] is argv[0]
-    s.opts.script_index = 0;
+  if (s.bundle_app)  // the app gets argv untouched, from arg[0] on
+    bundle_argv0(&s);
   else
     s.opts = parse_command_line(argc, argv);
   if (s.opts.bundle_index) {

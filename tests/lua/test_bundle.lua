@@ -154,6 +154,14 @@ T.test('a bundle runs through a symlink with arg[0] as invoked', function()
   assert(stdout:find('path\t' .. out .. '\n', 1, true), stdout)
 end)
 
+T.test('a bundle found in PATH gets its own path as arg[0]', function()
+  local out, dir = sample_out()
+  local stdout, err, code = run_in('/', 'out', {'p'},
+    'PATH=' .. q(dir) .. ':"$PATH"')
+  assert(code == 0, err)
+  assert(stdout:find('arg\t' .. out .. '|p\t', 1, true), stdout)
+end)
+
 T.test('--strip makes a smaller bundle that still runs', function()
   local plain, stripped = sample_out(), sample_out(true)
   local stdout, err, code = run_in('/', stripped, {'z'})
