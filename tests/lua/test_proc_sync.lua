@@ -213,26 +213,37 @@ T.test('a semaphore with initial 2 admits two at once and no third',
 function()
   local n = name('semaphore')
   local s = assert(proc.semaphore(n, 2))
+  local inside = assert(proc.semaphore(name('semaphore')))
+  local refused = assert(proc.semaphore(name('semaphore')))
+  local go = assert(proc.event(name('event'), {manual = true}))
   local kids = {}
   for i = 1, 3 do
+    -- Those admitted stay inside until go is set.
     kids[i] = child([[
       local s = assert(proc.semaphore(%q))
       local ok, err = s:wait(0.3)
-      if not ok then os.exit(assert(err == 'timeout' and 3)) end
-      require'proc.sched'.sleep(1)
-      s:post()]], n)
+      if not ok then
+        assert(err == 'timeout')
+        assert(proc.semaphore(%q)):post()
+        os.exit(3)
+      end
+      assert(proc.semaphore(%q)):post()
+      assert(assert(proc.event(%q, {manual = true})):wait(20))
+      s:post()]], n, refused.name, inside.name, go.name)
   end
-  local admitted, refused = 0, 0
+  assert(inside:wait(20) and inside:wait(20), 'two were not admitted')
+  assert(refused:wait(20), 'the third was not refused')
+  go:set()
+  local codes = {}
   for i = 1, 3 do
     local code = kids[i]:wait(20)
-    if code == 0 then admitted = admitted + 1 end
-    if code == 3 then refused = refused + 1 end
+    codes[#codes + 1] = tostring(code)
   end
-  assert(admitted == 2 and refused == 1,
-    ('admitted %d, refused %d'):format(admitted, refused))
+  table.sort(codes)
+  assert(table.concat(codes, ' ') == '0 0 3', table.concat(codes, ' '))
   assert(s:wait(0) and s:wait(0), 'the count was not given back')
   assert(select(2, s:wait(0)) == 'timeout')
-  s:close()
+  for _, o in ipairs{s, inside, refused, go} do o:close() end
 end)
 
 T.test('post releases a waiting process and counts up', function()
@@ -365,6 +376,23 @@ T.test('timeouts end waits on time', function()
   assert(t < 0.01, 'wait(0) waited')
   s:close()
   e:close()
+end)
+
+T.test('short timeouts end on time while a wait keeps the loop alive',
+function()
+  -- A timer due before the loop polls must still end the poll (a
+  -- pending wait keeps the loop alive, so the poll would block).
+  local s = assert(proc.semaphore(name('semaphore')))
+  local other = assert(proc.semaphore(name('semaphore')))
+  local blocked = sched.thread(function() return other:wait(30) end)
+  local t = elapsed(function()
+    for _ = 1, 1000 do assert(not s:wait(0.001)) end
+  end)
+  assert(t < 10, ('1000 waits of 1 ms took %.2f s'):format(t))
+  other:post()
+  assert(blocked:join() == true)
+  s:close()
+  other:close()
 end)
 
 T.test('a wait in a thread does not stall a thread that keeps ticking',
