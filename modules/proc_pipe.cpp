@@ -42,7 +42,10 @@ struct Pipe {
 namespace {
 
 const char kPipeType[] = "pipe";
-constexpr size_t kChunk = 64 * 1024;
+// Room offered to each read: more than a pipe holds (64 KiB on Linux), so
+// that a read returning less tells libuv the pipe is empty and it does not
+// spend another read(2) to learn so.
+constexpr size_t kChunk = 256 * 1024;
 
 std::vector<Pipe*> g_unstarted;  // reading ends not yet reading
 

@@ -106,6 +106,37 @@ function()
     err)
 end)
 
+T.test('children nobody waits on do not keep procrun alive', function()
+  local t0 = now()
+  local out, err, code = T.run{'-e', [[
+    local proc = require'proc'
+    local p = proc.exec('sleep', {'3'})
+    proc.thread(function() proc.sleep(0.05) end)
+    io.write(p.id)]]}
+  assert(code == 0, err)
+  assert(now() - t0 < 2.5, 'procrun waited for the child')
+  os.execute('kill ' .. out)
+end)
+
+T.test('a wait in a thread yields: other threads keep running', function()
+  local proc = require'proc'
+  local ticks = 0
+  local ticker = sched.thread(function()
+    while ticks < 1000 do
+      sched.sleep(0.01)
+      ticks = ticks + 1
+    end
+  end)
+  local waiter = sched.thread(function()
+    local p = assert(proc.exec('sleep', {'0.3'}))
+    return p:wait()
+  end)
+  assert(waiter:join() == 0)
+  assert(ticks >= 5, ticks)
+  ticks = 1000
+  ticker:join()
+end)
+
 T.test('a wait that nothing can end raises instead of hanging', function()
   local _, err, code = T.run{'-e', [[
     local sched = require'proc.sched'
