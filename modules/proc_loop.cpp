@@ -37,13 +37,7 @@ void close_all_timers(uv_loop_t*) {
   while (!g_timers.empty()) close_timer(*g_timers.begin());
 }
 
-// Timers run before the loop polls: without uv_stop, UV_RUN_ONCE would go
-// on to block in the poll, with the wake already queued, for as long as
-// another handle (a child, a pipe, a wait) keeps the loop alive.
-void on_timer(uv_timer_t* h) {
-  wake(h->data);
-  uv_stop(h->loop);
-}
+void on_timer(uv_timer_t* h) { wake(h->data); }
 
 // poll(block) -> key... : the keys woken since the last poll. With block
 // true and none pending, waits in the loop until one is; returns nothing
@@ -123,7 +117,13 @@ const luaL_Reg kFunctions[] = {
 
 }  // namespace
 
-void wake(const void* key) { g_woken.push_back(key); }
+// A wake ends the current round of the loop: timers and other callbacks
+// that run before the poll would otherwise leave UV_RUN_ONCE blocking in
+// it, the wake queued, for as long as another handle keeps the loop alive.
+void wake(const void* key) {
+  g_woken.push_back(key);
+  uv_stop(runtime_loop());
+}
 
 }  // namespace proc
 }  // namespace procrun
