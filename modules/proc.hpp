@@ -10,6 +10,7 @@
 #include <lua.hpp>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -58,6 +59,10 @@ struct SpawnSpec {
   bool has_dir = false;
   std::string dir;
   StdioSpec stdio[3];
+  bool autokill = false;  // dies with procrun (needs the launcher)
+  bool detached = false;  // a session of its own
+  double timeout = -1;    // seconds until the tree is terminated; -1 never
+  std::vector<std::pair<std::string, double>> limits;  // name, amount
 
   // Filled by prepare_spawn.
   std::string file;      // what uv_spawn executes

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "modules/proc.hpp"
+#include "modules/proc_launcher.hpp"
 
 namespace procrun {
 namespace proc {
@@ -72,14 +73,19 @@ int find_program(lua_State* L, SpawnSpec& s) {
   return 0;
 }
 
-// exec_luafile runs this very binary, never one found in PATH.
-int find_self(lua_State* L, SpawnSpec& s) {
+int self_path(std::string* out) {
   char exe[4096];
   size_t size = sizeof exe;
-  if (int rc = uv_exepath(exe, &size))
+  if (int rc = uv_exepath(exe, &size)) return rc;
+  out->assign(exe, size);
+  return 0;
+}
+
+// exec_luafile runs this very binary, never one found in PATH.
+int find_self(lua_State* L, SpawnSpec& s) {
+  if (int rc = self_path(&s.file))
     return push_os_errorf(L, rc, "%s '%s': executable path", s.op,
                           s.subject.c_str());
-  s.file.assign(exe, size);
   s.args[0] = s.file;
   if (s.module) return 0;  // the child looks for it as require does
 
@@ -120,6 +126,13 @@ int prepare_spawn(lua_State* L, SpawnSpec& s) {
                           s.subject.c_str());
   int n = s.luafile ? find_self(L, s) : find_program(L, s);
   if (n) return n;
+  if (needs_launcher(s)) {
+    std::string exe;
+    if (int rc = self_path(&exe))
+      return push_os_errorf(L, rc, "%s '%s': executable path", s.op,
+                            s.subject.c_str());
+    wrap_in_launcher(s, exe);
+  }
   fill_views(s);
   return 0;
 }

@@ -15,15 +15,15 @@ namespace {
 
 const char kSpecType[] = "proc.spawnspec";
 
-const char* const kExecKeys[] = {"args",   "cmd",    "dir",   "env",
-                                 "setenv", "stderr", "stdin", "stdout",
-                                 nullptr};
-const char* const kLuafileKeys[] = {"args",   "dir",    "env",
-                                    "module", "script", "setenv",
-                                    "stderr", "stdin",  "stdout",
-                                    nullptr};
-const char* const kShellKeys[] = {"dir",   "env",    "setenv", "stderr",
-                                  "stdin", "stdout", nullptr};
+// Every spawning function takes these; exec and exec_luafile add theirs.
+#define PROC_COMMON_KEYS                                                   \
+  "autokill", "detached", "dir", "env", "limits", "setenv", "stderr",      \
+      "stdin", "stdout", "timeout"
+const char* const kExecKeys[] = {"args", "cmd", PROC_COMMON_KEYS, nullptr};
+const char* const kLuafileKeys[] = {"args", "module", "script",
+                                    PROC_COMMON_KEYS, nullptr};
+const char* const kShellKeys[] = {PROC_COMMON_KEYS, nullptr};
+#undef PROC_COMMON_KEYS
 
 // Where a value came from, for "bad argument" messages: the argument
 // number and, in the options table, the field.
@@ -222,6 +222,54 @@ void read_stdio(lua_State* L, int idx, Where w, StdioSpec& io, int fd) {
   }
 }
 
+void read_flag(lua_State* L, int idx, Where w, bool* out) {
+  if (lua_isnil(L, idx)) return;
+  if (!lua_isboolean(L, idx))
+    arg_error(L, w, "boolean expected, got %s", luaL_typename(L, idx));
+  *out = lua_toboolean(L, idx);
+}
+
+void read_autokill(lua_State* L, int idx, Where w, SpawnSpec& s) {
+  read_flag(L, idx, w, &s.autokill);
+}
+
+void read_detached(lua_State* L, int idx, Where w, SpawnSpec& s) {
+  read_flag(L, idx, w, &s.detached);
+}
+
+double check_amount(lua_State* L, int idx, Where w, const char* item = "") {
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    arg_error(L, w, "%snumber expected, got %s", item, luaL_typename(L, idx));
+  double v = lua_tonumber(L, idx);
+  if (!(v >= 0)) arg_error(L, w, "%snumber >= 0 expected", item);
+  return v;
+}
+
+void read_timeout(lua_State* L, int idx, Where w, SpawnSpec& s) {
+  if (!lua_isnil(L, idx)) s.timeout = check_amount(L, idx, w);
+}
+
+// limits = {cpu = seconds, mem = bytes, nofile = n, nproc = n, core =
+// bytes}: set before the child's first instruction (see the launcher).
+void read_limits(lua_State* L, int idx, Where w, SpawnSpec& s) {
+  if (lua_isnil(L, idx)) return;
+  check_table(L, idx, w);
+  static const char* const kNames[] = {"core", "cpu", "mem", "nofile",
+                                       "nproc", nullptr};
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char* key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                     : nullptr;
+    const char* const* k = kNames;
+    while (*k && !(key && std::strcmp(*k, key) == 0)) k++;
+    if (!*k)
+      arg_error(L, w, "unknown limit '%s'", key ? key : luaL_typename(L, -2));
+    const char* item = lua_pushfstring(L, "limit '%s': ", key);
+    s.limits.emplace_back(key, check_amount(L, -2, w, item));
+    lua_pop(L, 2);
+  }
+}
+
 void check_keys(lua_State* L, int t, const char* const* keys) {
   lua_pushnil(L);
   while (lua_next(L, t)) {
@@ -255,6 +303,12 @@ void read_common_fields(lua_State* L, int t, SpawnSpec& s) {
   if (s.has_env && !s.changes.empty())
     luaL_argerror(L, t, "options 'env' and 'setenv' exclude each other");
   read_field(L, t, "dir", read_dir, s);
+  read_field(L, t, "autokill", read_autokill, s);
+  read_field(L, t, "detached", read_detached, s);
+  if (s.autokill && s.detached)
+    luaL_argerror(L, t, "options 'autokill' and 'detached' exclude each other");
+  read_field(L, t, "timeout", read_timeout, s);
+  read_field(L, t, "limits", read_limits, s);
   const char* const names[] = {"stdin", "stdout", "stderr"};
   for (int fd = 0; fd < 3; fd++) {
     lua_getfield(L, t, names[fd]);

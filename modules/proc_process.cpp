@@ -7,9 +7,11 @@
 #include <cstring>
 
 #include "modules/proc.hpp"
+#include "modules/proc_launcher.hpp"
 #include "modules/proc_loop.hpp"
 #include "modules/proc_pipe.hpp"
 #include "modules/proc_stdio.hpp"
+#include "modules/proc_tree.hpp"
 #include "runtime/loop.hpp"
 
 namespace procrun {
@@ -18,15 +20,30 @@ namespace {
 
 const char kProcessType[] = "process";
 
+struct Watchdog;
+
 struct Process {
   uv_process_t handle_;
   bool exited_ = false;
   bool owned_ = true;  // a Lua object still refers to it
   int64_t exit_status_ = 0;
   int term_signal_ = 0;
-  Process* prev_ = nullptr;  // in the list of live processes
+  bool timed_out_ = false;
+  Watchdog* watchdog_ = nullptr;  // for the timeout option
+  std::vector<ProcId> tree_;      // seen by tree kills, for the next one
+  Process* prev_ = nullptr;       // in the list of live processes
   Process* next_ = nullptr;
 };
+
+// The timeout option: when it fires, the tree gets TERM and, after a
+// grace period, KILL, whether or not Lua is waiting on the process.
+struct Watchdog {
+  uv_timer_t timer_;
+  Process* p_;
+  bool terminating_ = false;
+};
+
+constexpr uint64_t kTimeoutGraceMs = 5000;
 
 // The userdata. pid stays readable after forget().
 struct ProcessRef {
@@ -50,6 +67,44 @@ void unlink(Process* p) {
   if (p->next_) p->next_->prev_ = p->prev_;
 }
 
+void free_watchdog(uv_handle_t* h) {
+  delete static_cast<Watchdog*>(h->data);
+}
+
+void stop_watchdog(Process* p) {
+  if (!p->watchdog_) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(&p->watchdog_->timer_),
+           free_watchdog);
+  p->watchdog_ = nullptr;
+}
+
+void on_watchdog(uv_timer_t* t) {
+  auto* w = static_cast<Watchdog*>(t->data);
+  Process* p = w->p_;
+  if (p->exited_) return;
+  if (!w->terminating_) {
+    p->timed_out_ = true;
+    w->terminating_ = true;
+    signal_tree(p->handle_.pid, SIGTERM, &p->tree_);
+    uv_timer_start(t, on_watchdog, kTimeoutGraceMs, /*repeat=*/0);
+  } else {
+    signal_tree(p->handle_.pid, SIGKILL, &p->tree_);
+  }
+}
+
+void start_watchdog(Process* p, double seconds) {
+  auto* w = new Watchdog;
+  w->p_ = p;
+  uv_timer_init(p->handle_.loop, &w->timer_);
+  w->timer_.data = w;
+  // A timeout alone must not keep procrun running.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&w->timer_));
+  uv_update_time(p->handle_.loop);
+  uv_timer_start(&w->timer_, on_watchdog,
+                 static_cast<uint64_t>(std::ceil(seconds * 1e3)), 0);
+  p->watchdog_ = w;
+}
+
 void on_closed(uv_handle_t* h) {
   auto* p = static_cast<Process*>(h->data);
   unlink(p);
@@ -57,6 +112,7 @@ void on_closed(uv_handle_t* h) {
 }
 
 void close_process(Process* p) {
+  stop_watchdog(p);
   auto* h = reinterpret_cast<uv_handle_t*>(&p->handle_);
   if (!uv_is_closing(h)) uv_close(h, on_closed);
 }
@@ -66,6 +122,7 @@ void on_exit(uv_process_t* h, int64_t status, int signal) {
   p->exited_ = true;
   p->exit_status_ = status;
   p->term_signal_ = signal;
+  stop_watchdog(p);
   if (!p->owned_) close_process(p);
   wake(p);
 }
@@ -128,6 +185,7 @@ uv_process_options_t spawn_options(SpawnSpec& s, StdioSetup* st) {
   o.cwd = s.has_dir ? s.dir.c_str() : nullptr;
   o.stdio_count = 3;
   o.stdio = st->io;
+  if (s.detached) o.flags |= UV_PROCESS_DETACHED;
   return o;
 }
 
@@ -163,13 +221,42 @@ int check_signal(lua_State* L, int arg) {
   return signum;
 }
 
+// kill's options table: {tree = bool}.
+bool check_kill_options(lua_State* L, int idx) {
+  if (lua_isnoneornil(L, idx)) return false;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    bool is_string = lua_type(L, -1) == LUA_TSTRING;
+    const char* key = is_string ? lua_tostring(L, -1) : luaL_typename(L, -1);
+    if (!is_string || std::strcmp(key, "tree") != 0)
+      luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", key));
+  }
+  lua_getfield(L, idx, "tree");
+  bool tree = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return tree;
+}
+
 int proc_kill(lua_State* L) {
   ProcessRef* r = check_ref(L);
   int signum = check_signal(L, 2);
+  bool tree = check_kill_options(L, 3);
   if (!r->p) return luaL_error(L, "process %d was forgotten", r->pid);
   reap();
-  // Once reaped, the pid may belong to someone else: signal nothing.
-  int rc = r->p->exited_ ? UV_ESRCH : uv_process_kill(&r->p->handle_, signum);
+  Process* p = r->p;
+  // Once reaped, the pid may belong to someone else: signal nothing but
+  // the descendants an earlier tree kill saw (checked by start time).
+  if (tree && !p->tree_.empty() && p->exited_)
+    signal_tree(/*root=*/-1, signum, &p->tree_);
+  int rc = UV_ESRCH;
+  if (!p->exited_ && tree) {
+    signal_tree(p->handle_.pid, signum, &p->tree_);
+    rc = 0;
+  } else if (!p->exited_) {
+    rc = uv_process_kill(&p->handle_, signum);
+  }
   if (rc) return push_os_errorf(L, rc, "kill %d", r->pid);
   lua_pushboolean(L, 1);
   return 1;
@@ -216,6 +303,11 @@ int process_index(lua_State* L) {
   const char* key = lua_tostring(L, 2);
   if (key && lua_type(L, 2) == LUA_TSTRING && std::strcmp(key, "id") == 0) {
     lua_pushinteger(L, r->pid);
+    return 1;
+  }
+  if (key && lua_type(L, 2) == LUA_TSTRING &&
+      std::strcmp(key, "timed_out") == 0) {
+    lua_pushboolean(L, r->p && r->p->timed_out_);
     return 1;
   }
   lua_getfenv(L, 1);
@@ -276,16 +368,38 @@ int spawn_process(lua_State* L, SpawnSpec& s) {
   if (int rc = open_stdio(s, &st))
     return push_os_errorf(L, rc, "%s '%s': %s", s.op, s.subject.c_str(),
                           stdio_name(st.failed_fd));
+  LaunchSetup launch;
+  if (needs_launcher(s)) {
+    if (int rc = open_launch_report(&launch)) {
+      close_stdio(&st);
+      return push_os_errorf(L, rc, "%s '%s': launcher", s.op,
+                            s.subject.c_str());
+    }
+  }
   auto* p = new Process();
   uv_process_options_t opts = spawn_options(s, &st);
+  if (launch.child >= 0) {  // the launcher's report pipe becomes its fd 3
+    st.io[3].flags = UV_INHERIT_FD;
+    st.io[3].data.fd = launch.child;
+    opts.stdio_count = 4;
+  }
   link(p);
   int rc = uv_spawn(l, &p->handle_, &opts);
   p->handle_.data = p;
+  std::string what;
+  if (rc == 0 && launch.report >= 0) rc = read_launch_report(&launch, &what);
   if (rc) {
+    close_launch(&launch);
     close_stdio(&st);
-    close_process(p);  // uv_spawn initialised the handle even so
+    // A launcher that failed exits at once; it is reaped as a forgotten
+    // child would be.
+    if (p->handle_.pid) release(p); else close_process(p);
+    if (!what.empty())
+      return push_os_errorf(L, rc, "%s '%s': %s", s.op, s.subject.c_str(),
+                            what.c_str());
     return push_os_errorf(L, rc, "%s '%s'", s.op, s.subject.c_str());
   }
+  if (s.timeout >= 0) start_watchdog(p, s.timeout);
   r->p = p;
   r->pid = p->handle_.pid;
   lua_createtable(L, 0, 3);

@@ -1,3 +1,8 @@
+#include "modules/proc_launcher.hpp"
 #include "runtime/host.hpp"
 
-int main(int argc, char** argv) { return procrun::run_host(argc, argv); }
+int main(int argc, char** argv) {
+  if (procrun::proc::is_launcher_call(argc, argv))
+    return procrun::proc::run_launcher(argc, argv);
+  return procrun::run_host(argc, argv);
+}

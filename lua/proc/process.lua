@@ -58,6 +58,21 @@ function methods.wait(p, timeout)
   end
 end
 
+local TREE = {tree = true}
+
+-- TERM to the whole tree, up to grace seconds (default 5) for the child to
+-- exit, then KILL to whatever of the tree is left. Returns as wait does.
+function methods.terminate(p, grace)
+  check_process(p, 'terminate')
+  check_seconds(grace, 'terminate', 'grace')
+  if select(2, exit_code(p)) == 'active' then
+    kill(p, 'TERM', TREE)
+    p:wait(grace or 5)
+  end
+  kill(p, 'KILL', TREE)  -- descendants outliving the child die too
+  return p:wait()
+end
+
 -- communicate ------------------------------------------------------------
 
 local option_keys = {timeout = true, max_output = true}
@@ -99,9 +114,10 @@ local function take_all(pipe)
   return s
 end
 
--- Ends a communicate early: the child dies, what was read comes back.
+-- Ends a communicate early: the child's tree dies (a grandchild holding
+-- a pipe would keep it open), what was read comes back.
 local function abandon(p, why, out, err)
-  kill(p, 'KILL')
+  kill(p, 'KILL', TREE)
   p:wait()
   return nil, why, take_all(out), take_all(err)
 end
