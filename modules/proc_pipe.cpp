@@ -215,7 +215,8 @@ int pipe_write(lua_State* L) {
   if (static_cast<size_t>(done) < len) {
     auto* w = new WriteReq{{}, p, std::string(s + done, len - done)};
     w->req.data = w;
-    uv_buf_t b = uv_buf_init(&w->data[0], static_cast<unsigned>(w->data.size()));
+    uv_buf_t b =
+        uv_buf_init(&w->data[0], static_cast<unsigned>(w->data.size()));
     hold_sigpipe();
     int rc = uv_write(&w->req, stream, &b, 1, on_written);
     if (rc) {

@@ -16,9 +16,9 @@ struct ProcId {
 // if root leads a process group of its own, to that group (which reaches
 // descendants whose parents died). Descendants are stopped while they are
 // collected, so that none forks out of reach, and continued once
-// signalled. root <= 0 signals only *known. Processes in *known (from an earlier call) are signalled too
-// if they still exist, and those found now are added to it: a tree whose
-// root exited on TERM can still be killed by the next call.
+// signalled. Processes in *known, from an earlier call, are signalled too
+// if they still exist (root <= 0 signals only those), and those found now
+// are added to it: a tree whose root exited on TERM can still be killed.
 void signal_tree(int root, int sig, std::vector<ProcId>* known);
 
 }  // namespace proc

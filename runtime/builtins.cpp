@@ -72,17 +72,21 @@ int load_module_chunk(lua_State* L, const char* name) {
   return lua_pcall(L, 1, 1, 0);
 }
 
-void install_builtin_searcher(lua_State* L) {
+void insert_searcher(lua_State* L, lua_CFunction searcher, int pos) {
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "loaders");
   int n = static_cast<int>(lua_objlen(L, -1));
-  for (int i = n; i >= 2; i--) {  // shift entries 2..n up by one
+  for (int i = n; i >= pos; i--) {  // shift entries pos..n up by one
     lua_rawgeti(L, -1, i);
     lua_rawseti(L, -2, i + 1);
   }
-  lua_pushcfunction(L, builtin_searcher);
-  lua_rawseti(L, -2, 2);
+  lua_pushcfunction(L, searcher);
+  lua_rawseti(L, -2, pos);
   lua_pop(L, 2);
+}
+
+void install_builtin_searcher(lua_State* L) {
+  insert_searcher(L, builtin_searcher, 2);
 }
 
 }  // namespace procrun

@@ -25,8 +25,11 @@ struct NativeModule {
 extern const EmbeddedChunk kEmbeddedLua[];
 extern const NativeModule kNativeModules[];
 
-// Inserts the built-in searcher into package.loaders right after the
-// preload searcher. Expects the package library to be open.
+// Inserts searcher into package.loaders at index pos, moving the entries
+// from pos on up by one. Expects the package library to be open.
+void insert_searcher(lua_State* L, lua_CFunction searcher, int pos);
+
+// Inserts the built-in searcher right after the preload searcher.
 void install_builtin_searcher(lua_State* L);
 
 // Pushes the chunk require would run for module name (for procrun -m),

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "runtime/builtins.hpp"
+
 namespace procrun {
 namespace {
 
@@ -174,16 +176,7 @@ int load_bundle_chunk(lua_State* L, const BundleEntry& e) {
 
 void install_bundle_searcher(lua_State* L) {
   if (!have_bundle()) return;
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "loaders");
-  int n = static_cast<int>(lua_objlen(L, -1));
-  for (int i = n; i >= 3; i--) {  // shift entries 3..n up by one
-    lua_rawgeti(L, -1, i);
-    lua_rawseti(L, -2, i + 1);
-  }
-  lua_pushcfunction(L, bundle_searcher);
-  lua_rawseti(L, -2, 3);
-  lua_pop(L, 2);
+  insert_searcher(L, bundle_searcher, 3);  // after preload and built-ins
 }
 
 }  // namespace procrun
