@@ -56,7 +56,9 @@ void close_runtime_loop() {
       },
       nullptr);
   uv_run(&g_loop, UV_RUN_DEFAULT);
-  uv_loop_close(&g_loop);
+  // A wake queued while closing stops a round early (see proc.loop): run
+  // until every close callback has run and the loop lets go.
+  while (uv_loop_close(&g_loop) == UV_EBUSY) uv_run(&g_loop, UV_RUN_NOWAIT);
   g_loop_ready = false;
 }
 
