@@ -12,6 +12,7 @@ local proc = {
   shell = core.shell,
   env = core.env,
   setenv = core.setenv,
+  stats = core.stats,
   bundle = require'proc.bundle',  -- files of a procrun --bundle app
   thread = sched.thread,
   sleep = sched.sleep,

@@ -2,6 +2,7 @@
 // with the process object (proc_process.cpp).
 #include "modules/proc.hpp"
 #include "modules/proc_pipe.hpp"
+#include "modules/proc_stats.hpp"
 
 namespace procrun {
 namespace proc {
@@ -36,6 +37,7 @@ const luaL_Reg kFunctions[] = {
     {"process_key", process_key},
     {"setenv", guarded<proc_setenv>},
     {"shell", guarded<proc_shell>},
+    {"stats", guarded<proc_stats>},
     {nullptr, nullptr},
 };
 

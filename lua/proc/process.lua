@@ -171,4 +171,20 @@ function methods.communicate(p, input, opts)
   return o, e
 end
 
+-- Live figures of the child (proc.stats), or nil, 'finished' once it has
+-- exited (killed too), or nil, 'forgotten'. Until the child is reaped its
+-- pid cannot be reused, so the figures are its own.
+function methods.stats(p)
+  check_process(p, 'stats')
+  local _, why = exit_code(p)
+  if why == 'active' then
+    local s, msg, code = core.stats(p.id)
+    -- A zombie has exited and only awaits reaping: look once more.
+    if not (s and s.state == 'zombie') then return s, msg, code end
+    _, why = exit_code(p)
+    if why == 'active' then return s end
+  end
+  return nil, why == 'forgotten' and 'forgotten' or 'finished'
+end
+
 return methods
