@@ -25,11 +25,11 @@ local BLOCKED = {}  -- what a thread yields when it waits on keys
 
 local function add_waiter(key, w)
   local set = waiters[key]
-  if not set then
-    set = {}
-    waiters[key] = set
+  if set then
+    set[w] = true
+  else
+    waiters[key] = {[w] = true}  -- sized at once: most keys have one
   end
-  set[w] = true
 end
 
 local function remove_waiter(key, w)
@@ -113,8 +113,14 @@ local function remove_all(keys, n, w)
   for i = 1, n do remove_waiter(keys[i], w) end
 end
 
+-- Records of finished waits in place, for reuse: reading a pipe waits
+-- once per chunk, and a fresh table each time keeps the collector busy.
+local spare = {}
+
 local function wait_in_place(keys, n)
-  local w = {}
+  local ns = #spare
+  local w = spare[ns] or {woke = false}
+  spare[ns] = nil
   add_all(keys, n, w)
   while not w.woke do
     if not turn(true) and not w.woke then
@@ -123,7 +129,10 @@ local function wait_in_place(keys, n)
     end
   end
   remove_all(keys, n, w)
-  return w.woke
+  local woke = w.woke
+  w.woke = false
+  spare[#spare + 1] = w
+  return woke
 end
 
 local function wait_in_thread(co, keys, n)
@@ -162,9 +171,18 @@ function sched.wait_any(keys, timeout)
   if woke ~= tkey then return woke end
 end
 
+local spare_keys = {}  -- one-key arrays of finished waits, for reuse
+
 -- Waits until key is woken (true) or timeout seconds pass (false).
 function sched.wait(key, timeout)
-  return sched.wait_any({key}, timeout) ~= nil
+  local n = #spare_keys
+  local keys = spare_keys[n] or {}
+  spare_keys[n] = nil
+  keys[1] = key
+  local woke = sched.wait_any(keys, timeout)
+  keys[1] = nil
+  spare_keys[#spare_keys + 1] = keys
+  return woke ~= nil
 end
 
 function sched.sleep(seconds)
