@@ -5,8 +5,10 @@
  *
  * Each command runs ROUNDS times through posix_spawn + wait4 with stdout
  * and stderr on /dev/null. Prints one line per command:
- *   median_us min_us max_us peak_rss_kib
- * where peak RSS is the largest ru_maxrss any run reported. */
+ *   median_us min_us max_us median_rss_kib max_rss_kib
+ * from each run's peak RSS (ru_maxrss). That varies from run to run, as
+ * address-space randomization shifts which file pages the kernel maps
+ * around each one touched. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <spawn.h>
@@ -33,7 +35,7 @@ static int cmp(const void* a, const void* b) {
 
 /* Runs argv once; returns microseconds, or -1 if it did not exit 0. */
 static double run_once(char** argv, const posix_spawn_file_actions_t* fa,
-                       long* maxrss) {
+                       double* maxrss) {
   pid_t pid;
   int status;
   struct rusage ru;
@@ -41,7 +43,7 @@ static double run_once(char** argv, const posix_spawn_file_actions_t* fa,
   if (posix_spawnp(&pid, argv[0], fa, NULL, argv, environ) != 0) return -1;
   if (wait4(pid, &status, 0, &ru) != pid) return -1;
   double t = now_us() - t0;
-  if (ru.ru_maxrss > *maxrss) *maxrss = ru.ru_maxrss;
+  *maxrss = ru.ru_maxrss;
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : -1;
 }
 
@@ -65,10 +67,10 @@ int main(int argc, char** argv) {
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 
   double* t = calloc((size_t)rounds * ncmd, sizeof *t);
-  long rss[64] = {0};
+  double* rss = calloc((size_t)rounds * ncmd, sizeof *rss);
   for (int r = 0; r < rounds; r++)
     for (int c = 0; c < ncmd; c++) {
-      double us = run_once(cmds[c], &fa, &rss[c]);
+      double us = run_once(cmds[c], &fa, &rss[c * rounds + r]);
       if (us < 0) {
         fprintf(stderr, "timecmd: %s failed\n", cmds[c][0]);
         return 1;
@@ -76,10 +78,11 @@ int main(int argc, char** argv) {
       t[c * rounds + r] = us;
     }
   for (int c = 0; c < ncmd; c++) {
-    double* s = t + c * rounds;
+    double *s = t + c * rounds, *m = rss + c * rounds;
     qsort(s, rounds, sizeof *s, cmp);
-    printf("%.1f %.1f %.1f %ld\n", s[rounds / 2], s[0], s[rounds - 1],
-           rss[c]);
+    qsort(m, rounds, sizeof *m, cmp);
+    printf("%.1f %.1f %.1f %.0f %.0f\n", s[rounds / 2], s[0],
+           s[rounds - 1], m[rounds / 2], m[rounds - 1]);
   }
   return 0;
 }
