@@ -1,7 +1,8 @@
 // The process object: a Lua userdata referring to a heap Process that
-// holds the uv_process_t. forget() and the GC detach the two; the Process
-// lives on until its child has been reaped and its handle closed, so no
-// child is left a zombie and no handle stays open.
+// holds the handle watching the child: a uv_process_t, or an ExitWatch
+// for a child started by quick_spawn. forget() and the GC detach the two;
+// the Process lives on until its child has been reaped and its handle
+// closed, so no child is left a zombie and no handle stays open.
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include "modules/proc_launcher.hpp"
 #include "modules/proc_loop.hpp"
 #include "modules/proc_pipe.hpp"
+#include "modules/proc_spawn.hpp"
 #include "modules/proc_stdio.hpp"
 #include "modules/proc_tree.hpp"
 #include "runtime/loop.hpp"
@@ -23,7 +25,11 @@ const char kProcessType[] = "process";
 struct Watchdog;
 
 struct Process {
-  uv_process_t handle_;
+  uv_process_t handle_;  // if started by uv_spawn
+  ExitWatch watch_;      // if started by quick_spawn
+  bool quick_ = false;
+  bool watch_closed_ = false;
+  int pid_ = 0;
   bool exited_ = false;
   bool owned_ = true;  // a Lua object still refers to it
   int64_t exit_status_ = 0;
@@ -85,51 +91,85 @@ void on_watchdog(uv_timer_t* t) {
   if (!w->terminating_) {
     p->timed_out_ = true;
     w->terminating_ = true;
-    signal_tree(p->handle_.pid, SIGTERM, &p->tree_);
+    signal_tree(p->pid_, SIGTERM, &p->tree_);
     uv_timer_start(t, on_watchdog, kTimeoutGraceMs, /*repeat=*/0);
   } else {
-    signal_tree(p->handle_.pid, SIGKILL, &p->tree_);
+    signal_tree(p->pid_, SIGKILL, &p->tree_);
   }
 }
 
 void start_watchdog(Process* p, double seconds) {
   auto* w = new Watchdog;
   w->p_ = p;
-  uv_timer_init(p->handle_.loop, &w->timer_);
+  uv_timer_init(runtime_loop(), &w->timer_);
   w->timer_.data = w;
   // A timeout alone must not keep procrun running.
   uv_unref(reinterpret_cast<uv_handle_t*>(&w->timer_));
-  uv_update_time(p->handle_.loop);
+  uv_update_time(runtime_loop());
   uv_timer_start(&w->timer_, on_watchdog,
                  static_cast<uint64_t>(std::ceil(seconds * 1e3)), 0);
   p->watchdog_ = w;
 }
 
-void on_closed(uv_handle_t* h) {
-  auto* p = static_cast<Process*>(h->data);
+void free_process(Process* p) {
   unlink(p);
   delete p;
 }
 
+void on_closed(uv_handle_t* h) {
+  free_process(static_cast<Process*>(h->data));
+}
+
+// A quick child's watch closes as soon as the child is reaped, so that an
+// exited process kept by Lua holds no descriptor; the Process goes once
+// Lua has let go of it too.
+void on_watch_closed(uv_handle_t* h) {
+  auto* p = static_cast<Process*>(static_cast<ExitWatch*>(h->data)->data);
+  p->watch_closed_ = true;
+  if (!p->owned_) free_process(p);
+}
+
+// Once no Lua object refers to p: closes its handle, and frees it then.
 void close_process(Process* p) {
   stop_watchdog(p);
+  if (p->quick_) {
+    if (p->watch_closed_)
+      free_process(p);
+    else if (!uv_is_closing(&p->watch_.h.handle))
+      close_exit_watch(&p->watch_, on_watch_closed);
+    return;
+  }
   auto* h = reinterpret_cast<uv_handle_t*>(&p->handle_);
   if (!uv_is_closing(h)) uv_close(h, on_closed);
 }
 
-void on_exit(uv_process_t* h, int64_t status, int signal) {
-  auto* p = static_cast<Process*>(h->data);
+void exited(Process* p, int64_t status, int signal) {
   p->exited_ = true;
   p->exit_status_ = status;
   p->term_signal_ = signal;
   stop_watchdog(p);
-  if (!p->owned_) close_process(p);
   wake(p);
+  if (!p->owned_) close_process(p);
+}
+
+void on_exit(uv_process_t* h, int64_t status, int signal) {
+  exited(static_cast<Process*>(h->data), status, signal);
+}
+
+void on_exit_ready(ExitWatch* w) {
+  int64_t status;
+  int signal;
+  if (!reap_quick(w, &status, &signal)) return;
+  close_exit_watch(w, on_watch_closed);
+  exited(static_cast<Process*>(w->data), status, signal);
 }
 
 // At shutdown, after lua_close has forgotten every process object.
 void close_all(uv_loop_t*) {
-  for (Process* p = g_live; p; p = p->next_) close_process(p);
+  for (Process *p = g_live, *next; p; p = next) {
+    next = p->next_;
+    close_process(p);
+  }
 }
 
 uv_loop_t* loop() {
@@ -187,6 +227,22 @@ uv_process_options_t spawn_options(SpawnSpec& s, StdioSetup* st) {
   o.stdio = st->io;
   if (s.detached) o.flags |= UV_PROCESS_DETACHED;
   return o;
+}
+
+// A quick spawn where it applies, uv_spawn otherwise.
+int start_child(uv_loop_t* l, Process* p, const uv_process_options_t& o) {
+  p->watch_.on_ready = on_exit_ready;
+  p->watch_.data = p;
+  int rc = quick_spawn(l, o, &p->watch_);
+  if (rc != UV_ENOSYS) {
+    p->quick_ = true;
+    if (rc == 0) p->pid_ = p->watch_.pid;
+    return rc;
+  }
+  rc = uv_spawn(l, &p->handle_, &o);
+  p->handle_.data = p;
+  if (rc == 0) p->pid_ = p->handle_.pid;
+  return rc;
 }
 
 int proc_exit_code(lua_State* L) {
@@ -252,10 +308,10 @@ int proc_kill(lua_State* L) {
     signal_tree(/*root=*/-1, signum, &p->tree_);
   int rc = UV_ESRCH;
   if (!p->exited_ && tree) {
-    signal_tree(p->handle_.pid, signum, &p->tree_);
+    signal_tree(p->pid_, signum, &p->tree_);
     rc = 0;
   } else if (!p->exited_) {
-    rc = uv_process_kill(&p->handle_, signum);
+    rc = uv_kill(p->pid_, signum);
   }
   if (rc) return push_os_errorf(L, rc, "kill %d", r->pid);
   lua_pushboolean(L, 1);
@@ -319,10 +375,11 @@ int process_index(lua_State* L) {
   return 1;
 }
 
-
 const luaL_Reg kMethods[] = {
-    {"exit_code", guarded<proc_exit_code>}, {"forget", guarded<proc_forget>},
-    {"kill", guarded<proc_kill>},           {"status", guarded<proc_status>},
+    {"exit_code", guarded<proc_exit_code>},
+    {"forget", guarded<proc_forget>},
+    {"kill", guarded<proc_kill>},
+    {"status", guarded<proc_status>},
     {nullptr, nullptr},
 };
 
@@ -384,8 +441,7 @@ int spawn_process(lua_State* L, SpawnSpec& s) {
     opts.stdio_count = 4;
   }
   link(p);
-  int rc = uv_spawn(l, &p->handle_, &opts);
-  p->handle_.data = p;
+  int rc = start_child(l, p, opts);
   std::string what;
   if (rc == 0 && launch.report >= 0) rc = read_launch_report(&launch, &what);
   if (rc) {
@@ -393,7 +449,13 @@ int spawn_process(lua_State* L, SpawnSpec& s) {
     close_stdio(&st);
     // A launcher that failed exits at once; it is reaped as a forgotten
     // child would be.
-    if (p->handle_.pid) release(p); else close_process(p);
+    if (p->pid_) {
+      release(p);
+    } else {
+      p->owned_ = false;
+      if (p->quick_ && !exit_watch_open(&p->watch_)) p->watch_closed_ = true;
+      close_process(p);
+    }
     if (!what.empty())
       return push_os_errorf(L, rc, "%s '%s': %s", s.op, s.subject.c_str(),
                             what.c_str());
@@ -401,7 +463,7 @@ int spawn_process(lua_State* L, SpawnSpec& s) {
   }
   if (s.timeout >= 0) start_watchdog(p, s.timeout);
   r->p = p;
-  r->pid = p->handle_.pid;
+  r->pid = p->pid_;
   lua_createtable(L, 0, 3);
   finish_stdio(L, s, &st, r->pid);
   lua_setfenv(L, -2);
