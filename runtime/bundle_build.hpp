@@ -28,8 +28,9 @@ struct BundleSource {
 };
 
 // The entry (first) and the files the arguments name, directories walked
-// in sorted order, without dot-files and without OUT itself. Returns "" or
-// what is wrong (a missing file, one outside the entry's directory).
+// in sorted order, without dot-files and without an earlier bundle at OUT
+// that a walk finds. Returns "" or what is wrong: a missing file, one
+// outside the entry's directory, OUT being an input (by path or by file).
 std::string collect_bundle_sources(const BundleArgs& args,
                                    std::vector<BundleSource>* out);
 

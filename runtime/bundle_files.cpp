@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "runtime/bundle_build.hpp"
+#include "runtime/bundle_format.hpp"
 
 namespace procrun {
 namespace {
@@ -23,23 +24,69 @@ std::string absolute(const std::string& path) {
   return normalize_path(std::string(cwd, size) + "/" + path);
 }
 
-// 0, or a libuv error; *is_dir says what path is.
-int stat_kind(const std::string& path, bool* is_dir, bool* is_file) {
+// What stat says about a path: its kind and which file it is.
+struct FileInfo {
+  bool is_dir = false;
+  bool is_file = false;
+  uint64_t dev = 0, ino = 0, size = 0;
+};
+
+// 0, or a libuv error.
+int stat_path(const std::string& path, FileInfo* info) {
   uv_fs_t req;
   int rc = uv_fs_stat(nullptr, &req, path.c_str(), nullptr);
-  *is_dir = rc == 0 && (req.statbuf.st_mode & S_IFMT) == S_IFDIR;
-  *is_file = rc == 0 && (req.statbuf.st_mode & S_IFMT) == S_IFREG;
+  if (rc == 0) {
+    const uv_stat_t& st = req.statbuf;
+    info->is_dir = (st.st_mode & S_IFMT) == S_IFDIR;
+    info->is_file = (st.st_mode & S_IFMT) == S_IFREG;
+    info->dev = st.st_dev;
+    info->ino = st.st_ino;
+    info->size = st.st_size;
+  }
   uv_fs_req_cleanup(&req);
   return rc;
 }
 
+// True if the file ends with a bundle trailer's magic: an earlier OUT.
+bool is_bundle_file(const std::string& path, const FileInfo& info) {
+  if (info.size < kTrailerSize) return false;
+  uv_fs_t req;
+  uv_file fd =
+      uv_fs_open(nullptr, &req, path.c_str(), UV_FS_O_RDONLY, 0, nullptr);
+  uv_fs_req_cleanup(&req);
+  if (fd < 0) return false;
+  char tail[kTrailerSize];
+  uv_buf_t b = uv_buf_init(tail, sizeof tail);
+  int n =
+      uv_fs_read(nullptr, &req, fd, &b, 1, info.size - sizeof tail, nullptr);
+  uv_fs_req_cleanup(&req);
+  uv_fs_close(nullptr, &req, fd, nullptr);
+  uv_fs_req_cleanup(&req);
+  return n == int(sizeof tail) &&
+         ends_with_bundle_magic(std::string_view(tail, sizeof tail));
+}
+
 struct Walk {
-  std::string root;  // the entry's directory, absolute, no trailing '/'
-  std::string skip;  // OUT, absolute
-  std::vector<BundleSource>* out;
+  std::string root;      // the entry's directory, absolute, no trailing '/'
+  std::string out_path;  // OUT, absolute
+  FileInfo out_info;     // OUT's file, if out_exists
+  bool out_exists = false;
+  std::vector<BundleSource>* sources;
 };
 
-std::string add_path(const Walk& w, const std::string& abs, int depth);
+// OUT by name, or another name (a link) for OUT's file.
+bool is_out(const Walk& w, const std::string& abs, const FileInfo& info) {
+  return abs == w.out_path || (w.out_exists && info.dev == w.out_info.dev &&
+                               info.ino == w.out_info.ino);
+}
+
+// Writing OUT would destroy an input, so the build stops before it starts.
+std::string out_is_input(const std::string& name) {
+  return "OUT is the input '" + name + "' (it would be overwritten)";
+}
+
+std::string add_path(const Walk& w, const std::string& abs, int depth,
+                     const std::string& named);
 
 std::string add_dir(const Walk& w, const std::string& dir, int depth) {
   if (depth > kMaxDepth) return "'" + dir + "': too deeply nested";
@@ -53,24 +100,30 @@ std::string add_dir(const Walk& w, const std::string& dir, int depth) {
   if (rc < 0) return os_error("scandir", dir, rc);
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
-    std::string err = add_path(w, dir + "/" + name, depth + 1);
+    std::string err = add_path(w, dir + "/" + name, depth + 1, "");
     if (!err.empty()) return err;
   }
   return "";
 }
 
-std::string add_path(const Walk& w, const std::string& abs, int depth) {
-  if (abs == w.skip) return "";
+// named: the argument that names abs, or "" for a file a walk found. A
+// walk leaves out an earlier bundle at OUT, which rebuilding replaces.
+std::string add_path(const Walk& w, const std::string& abs, int depth,
+                     const std::string& named) {
   if (abs == w.root) return add_dir(w, abs, depth);
   if (abs.compare(0, w.root.size() + 1, w.root + "/") != 0)
     return "'" + abs + "' is outside the entry script's directory '" + w.root +
            "'";
-  bool is_dir, is_file;
-  if (int rc = stat_kind(abs, &is_dir, &is_file))
-    return os_error("stat", abs, rc);
-  if (is_dir) return add_dir(w, abs, depth);
-  if (is_file) w.out->push_back({abs, abs.substr(w.root.size() + 1)});
-  return "";  // sockets, fifos and devices stay out
+  FileInfo info;
+  if (int rc = stat_path(abs, &info)) return os_error("stat", abs, rc);
+  if (info.is_dir) return add_dir(w, abs, depth);
+  if (!info.is_file) return "";  // sockets, fifos and devices stay out
+  if (is_out(w, abs, info)) {
+    if (named.empty() && is_bundle_file(abs, info)) return "";
+    return out_is_input(named.empty() ? abs : named);
+  }
+  w.sources->push_back({abs, abs.substr(w.root.size() + 1)});
+  return "";
 }
 
 // Sorted by path with the entry first; a file named twice counts once.
@@ -115,15 +168,16 @@ std::string normalize_path(const std::string& path) {
 std::string collect_bundle_sources(const BundleArgs& args,
                                    std::vector<BundleSource>* out) {
   std::string entry = absolute(args.entry);
-  bool is_dir, is_file;
-  if (int rc = stat_kind(entry, &is_dir, &is_file))
-    return os_error("stat", args.entry, rc);
-  if (!is_file) return "'" + args.entry + "' is not a file";
+  FileInfo info;
+  if (int rc = stat_path(entry, &info)) return os_error("stat", args.entry, rc);
+  if (!info.is_file) return "'" + args.entry + "' is not a file";
   size_t slash = entry.rfind('/');
-  Walk w{entry.substr(0, slash), absolute(args.out), out};
+  Walk w{entry.substr(0, slash), absolute(args.out), {}, false, out};
+  w.out_exists = stat_path(args.out, &w.out_info) == 0;
+  if (is_out(w, entry, info)) return out_is_input(args.entry);
   out->push_back({entry, entry.substr(slash + 1)});
   for (const std::string& f : args.files) {
-    std::string err = add_path(w, absolute(f), 0);
+    std::string err = add_path(w, absolute(f), 0, f);
     if (!err.empty()) return err;
   }
   sort_sources(out);

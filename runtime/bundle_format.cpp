@@ -104,6 +104,11 @@ uint64_t bundle_checksum(std::string_view bytes) {
   return h;
 }
 
+bool ends_with_bundle_magic(std::string_view bytes) {
+  return bytes.size() >= kMagicSize &&
+         bytes.substr(bytes.size() - kMagicSize) == kMagic;
+}
+
 std::string check_bundle_path(std::string_view path) {
   if (path.empty() || path.size() > kMaxBundlePath) return "bad path length";
   if (path.front() == '/' || path.back() == '/') return "bad path";

@@ -54,6 +54,10 @@ std::string parse_bundle(std::string_view bytes, ParsedBundle* out);
 std::string encode_bundle(const std::vector<BundleEntry>& entries,
                           uint64_t exe_size);
 
+// True if bytes end with a trailer's magic: a quick test for a file that
+// procrun --bundle wrote, which parse_bundle checks in full.
+bool ends_with_bundle_magic(std::string_view bytes);
+
 // "" if path may name an entry, else why not.
 std::string check_bundle_path(std::string_view path);
 

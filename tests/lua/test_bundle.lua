@@ -368,6 +368,46 @@ T.test('files outside the entry directory are refused', function()
   assert(not slurp(dir .. '/out'))
 end)
 
+-- Builds with OUT naming an input: refused, and the input keeps its
+-- bytes.
+local function check_out_refused(dir, words, input, named)
+  local before = slurp(dir .. '/' .. input)
+  local stdout, err, code = bundle(dir, words)
+  assert(code == 1 and stdout == '', 'exit ' .. code)
+  local want = ("procrun: bundle '%s': OUT is the input '%s' (it would " ..
+    "be overwritten)\n"):format(words[2], named)
+  assert(err == want, err)
+  assert(slurp(dir .. '/' .. input) == before, input .. ' was changed')
+  assert(not ls(dir):find('procrun'), 'a temporary file is left')
+end
+
+T.test('OUT naming the entry or an input file is refused', function()
+  local dir = app{['main.lua'] = 'require"lib"', ['lib.lua'] = 'return 1',
+                  ['data/x.txt'] = 'keep me'}
+  check_out_refused(dir, {'-o', 'main.lua', 'main.lua'}, 'main.lua',
+    'main.lua')
+  check_out_refused(dir, {'-o', 'lib.lua', 'main.lua', 'lib.lua'},
+    'lib.lua', 'lib.lua')
+  check_out_refused(dir, {'-o', 'data/x.txt', 'main.lua', 'data'},
+    'data/x.txt', dir .. '/data/x.txt')
+  os.execute(('ln %s/lib.lua %s/hard.lua'):format(q(dir), q(dir)))
+  check_out_refused(dir, {'-o', 'hard.lua', 'main.lua', 'lib.lua'},
+    'lib.lua', 'lib.lua')
+end)
+
+T.test('a rebuild leaves the earlier bundle at OUT out of a walk',
+function()
+  local dir = app{['main.lua'] = [[
+    print(table.concat(require'proc'.bundle.list(), ' '))]],
+                  ['a.txt'] = 'a'}
+  for _ = 1, 2 do
+    local _, err, code = bundle(dir, {'-o', 'out', 'main.lua', '.'})
+    assert(code == 0 and err == '', err)
+  end
+  local stdout, err, code = run_in('/', dir .. '/out')
+  assert(code == 0 and stdout == 'a.txt\n', err .. stdout)
+end)
+
 T.test('--bundle usage errors print the usage text', function()
   local stdout, err, code = T.run{'--bundle', 'main.lua'}
   assert(code == 1 and stdout == '')

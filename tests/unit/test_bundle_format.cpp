@@ -171,3 +171,12 @@ TEST_CASE("paths that could escape or mislead are refused", "[bundle]") {
         "bad path length");
   CHECK(procrun::check_bundle_path("a/b.c/..d") == "");
 }
+
+TEST_CASE("only bytes ending in the trailer magic look like a bundle",
+          "[bundle]") {
+  CHECK(procrun::ends_with_bundle_magic(sample()));
+  CHECK(procrun::ends_with_bundle_magic("PRCNBNDL"));
+  CHECK_FALSE(procrun::ends_with_bundle_magic(sample() + "x"));
+  CHECK_FALSE(procrun::ends_with_bundle_magic("RCNBNDL"));
+  CHECK_FALSE(procrun::ends_with_bundle_magic(""));
+}
