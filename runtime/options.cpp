@@ -23,6 +23,15 @@ bool take_value(int argc, const char* const* argv, int* i, std::string* out) {
   return true;
 }
 
+// luajit lets only -O options come before -b: each is one argument and
+// one action, so argv[1..i-1] were all -O when every action is one.
+bool only_jit_opts_before(const Options& opts, int i) {
+  if (opts.actions.size() != size_t(i - 1) || opts.help) return false;
+  for (const Action& a : opts.actions)
+    if (a.kind != ActionKind::kJitOpt) return false;
+  return true;
+}
+
 }  // namespace
 
 Options parse_command_line(int argc, const char* const* argv) {
@@ -61,14 +70,14 @@ Options parse_command_line(int argc, const char* const* argv) {
     switch (flag) {
       case 'i':
       case 'v':
-        if (!bare) return fail(opts, "unrecognized option '" +
-                                         std::string(a) + "'");
+        if (!bare)
+          return fail(opts, "unrecognized option '" + std::string(a) + "'");
         opts.version = true;
         if (flag == 'i') opts.interactive = true;
         break;
       case 'E':
-        if (!bare) return fail(opts, "unrecognized option '" +
-                                         std::string(a) + "'");
+        if (!bare)
+          return fail(opts, "unrecognized option '" + std::string(a) + "'");
         opts.no_env = true;
         break;
       case 'e':
@@ -79,8 +88,8 @@ Options parse_command_line(int argc, const char* const* argv) {
                                  : ActionKind::kJitCommand,
                    {}};
         if (!take_value(argc, argv, &i, &act.arg))
-          return fail(opts, "'-" + std::string(1, flag) +
-                                "' needs an argument");
+          return fail(opts,
+                      "'-" + std::string(1, flag) + "' needs an argument");
         if (flag == 'e') opts.executes = true;
         opts.actions.push_back(std::move(act));
         break;
@@ -89,8 +98,9 @@ Options parse_command_line(int argc, const char* const* argv) {
         opts.actions.push_back({ActionKind::kJitOpt, a + 2});
         break;
       case 'b':
-        // As in luajit: -b must come first and takes the rest of the line.
-        if (i != 1) return fail(opts, "'-b' must be the first option");
+        // As in luajit: -b takes the rest of the line and follows only -O.
+        if (!only_jit_opts_before(opts, i))
+          return fail(opts, "'-b' must be the first option (or follow -O)");
         opts.bytecode_index = i;
         opts.script_index = argc;
         return opts;

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <vector>
 
 #include "runtime/options.hpp"
@@ -95,7 +94,26 @@ TEST_CASE("-b takes the rest of the line and must come first", "[options]") {
   CHECK(o.error.empty());
   CHECK(o.bytecode_index == 1);
   CHECK(o.actions.empty());
-  CHECK(parse({"-v", "-b", "x"}).error == "'-b' must be the first option");
+  CHECK(parse({"-v", "-b", "x"}).error ==
+        "'-b' must be the first option (or follow -O)");
+}
+
+TEST_CASE("-b may follow -O options and nothing else, as in luajit",
+          "[options]") {
+  Options o = parse({"-O3", "-O-fold", "-bl", "x.lua"});
+  CHECK(o.error.empty());
+  CHECK(o.bytecode_index == 3);
+  REQUIRE(o.actions.size() == 2);
+  CHECK(o.actions[1].kind == ActionKind::kJitOpt);
+  const std::string refused = "'-b' must be the first option (or follow -O)";
+  const std::vector<std::vector<const char*>> befores = {
+      {"-O3", "-v"}, {"-E"},   {"-i"},      {"-h"},
+      {"-lfoo"},     {"-jon"}, {"-e", "x"}, {"-O", "-e", "x"}};
+  for (std::vector<const char*> args : befores) {
+    CAPTURE(args.size(), args[0]);
+    args.push_back("-b");
+    CHECK(parse(args).error == refused);
+  }
 }
 
 TEST_CASE("-h and --help ask for help", "[options]") {
