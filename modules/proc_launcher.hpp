@@ -36,8 +36,9 @@ int read_launch_report(LaunchSetup* ls, std::string* what);
 // Closes both ends (after a failed spawn).
 void close_launch(LaunchSetup* ls);
 
-// For main(): whether argv is a launcher call, and the launcher itself,
-// which returns only on failure (with the exit status to use).
+// For main(): whether argv is a launcher call (the marker as argv[1] and
+// a pipe's write end as fd 3), and the launcher itself, which returns
+// only on failure (with the exit status to use).
 bool is_launcher_call(int argc, char** argv);
 int run_launcher(int argc, char** argv);
 

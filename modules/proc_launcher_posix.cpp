@@ -3,13 +3,15 @@
 //   procrun MARKER [autokill=PPID] [limit=NAME=AMOUNT]... -- FILE ARGV...
 //
 // MARKER holds a control character, so no command line a person types or
-// a script builds by accident starts the launcher.
-#include "modules/proc_launcher.hpp"
-
+// a script builds by accident starts the launcher; and only a call with
+// the report pipe's write end as fd 3 does (is_launcher_call).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "modules/proc_launcher.hpp"
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -75,8 +77,8 @@ void apply_limit(const char* spec) {
   name[len] = '\0';
   int resource = limit_resource(name);
   double amount = std::strtod(eq + 1, nullptr);
-  rlim_t v = amount >= 1.8e19 ? RLIM_INFINITY
-                              : static_cast<rlim_t>(std::ceil(amount));
+  rlim_t v =
+      amount >= 1.8e19 ? RLIM_INFINITY : static_cast<rlim_t>(std::ceil(amount));
   struct rlimit rl = {v, v};
   if (resource == RLIMIT_CPU && v != RLIM_INFINITY) rl.rlim_max = v + 1;
   if (resource < 0 || setrlimit(resource, &rl) != 0) {
@@ -121,8 +123,8 @@ int read_launch_report(LaunchSetup* ls, std::string* what) {
   Report r;
   size_t got = 0;
   while (got < sizeof r) {
-    ssize_t n = read(ls->report, reinterpret_cast<char*>(&r) + got,
-                     sizeof r - got);
+    ssize_t n =
+        read(ls->report, reinterpret_cast<char*>(&r) + got, sizeof r - got);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     got += static_cast<size_t>(n);
@@ -141,8 +143,15 @@ void close_launch(LaunchSetup* ls) {
   ls->child = ls->report = -1;
 }
 
+// The marker alone could still be an app's first argument, so the call
+// must also have what spawn_process always hands the launcher: the write
+// end of a pipe as fd 3. Costs nothing unless the marker is there.
 bool is_launcher_call(int argc, char** argv) {
-  return argc > 1 && std::strcmp(argv[1], kMarker) == 0;
+  if (argc < 2 || std::strcmp(argv[1], kMarker) != 0) return false;
+  int flags = fcntl(kReportFd, F_GETFL);
+  struct stat st;
+  return flags >= 0 && (flags & O_ACCMODE) == O_WRONLY &&
+         fstat(kReportFd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
 int run_launcher(int argc, char** argv) {

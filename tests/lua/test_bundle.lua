@@ -281,6 +281,23 @@ T.test('-m runs a module found on package.path as the script', function()
   assert(code == 0 and stdout == 'pkg.tool\t-v\n', err)
 end)
 
+T.test("the launcher's marker as first argument reaches the app",
+function()
+  -- procrun's internal launcher takes this argv[1] only with its report
+  -- pipe as fd 3; here fd 3 is closed, a file or read-only.
+  local marker = '\1procrun-launch'
+  local dir = app{['main.lua'] = 'io.write(arg[1], "|", ...)'}
+  local _, err, code = bundle(dir, {'-o', 'out', 'main.lua'})
+  assert(code == 0, err)
+  for _, fd3 in ipairs{'3>&-', '3>&1', '3</dev/null'} do
+    local stdout
+    stdout, err, code = sh(('%s %s x %s'):format(q(dir .. '/out'),
+      q(marker), fd3))
+    assert(code == 0 and stdout == marker .. '|' .. marker .. 'x', fd3 ..
+      ': exit ' .. code .. ' ' .. err)
+  end
+end)
+
 T.test('PROCRUN_PLAIN=1 makes a bundle act as plain procrun', function()
   local out = sample_out()
   local stdout, err, code = sh(('PROCRUN_PLAIN=1 %s -e %s a'):format(q(out),
