@@ -219,6 +219,21 @@ T.test('built-in modules are found before the file system', function()
   assert(out == 'table\ttable\n@[builtin]/proc.lua\n', out)
 end)
 
+T.test('procrun runs with stdin, stdout or stderr closed', function()
+  -- libuv aborts if its epoll fd lands on 0, 1 or 2.
+  local s = script[[
+    local proc = require'proc'
+    local p = assert(proc.exec(arg[1], {'-e', 'os.exit(3)'}))
+    assert(p:wait() == 3)
+    io.write('out') io.stderr:write('err')
+  ]]
+  for _, redirect in ipairs{'<&-', '>&-', '2>&-'} do
+    local _, err, code = sh(('%s %s %s %s'):format(q(T.procrun), q(s),
+      q(T.procrun), redirect))
+    assert(code == 0, redirect .. ': exit ' .. code .. ' ' .. err)
+  end
+end)
+
 T.test('-j and -O control the JIT as in luajit', function()
   local out = run{'-joff', '-e', 'print(jit.status())'}
   assert(out:match('^false\t'), out)
