@@ -206,17 +206,66 @@ T.test('a C module built for Lua 5.1 loads with require', function()
 end)
 
 T.test('built-in modules are found before the file system', function()
+  -- Broken copies on both LUA_PATH forms and in the cwd: loading any of
+  -- them would raise.
   local dir = T.tmpdir() .. '/shadow'
   os.execute('mkdir -p ' .. q(dir .. '/proc'))
-  T.write_file(dir .. '/proc.lua', 'return "from disk"')
-  T.write_file(dir .. '/proc/sched.lua', 'return "from disk"')
-  local out, err, code = T.sh(('cd %s && LUA_PATH=%s %s -e %s'):format(
-    q(dir), q'./?.lua;./?/init.lua', q(T.procrun), q[[
-      local proc = require'proc'
-      print(type(proc), type(require'proc.sched'))
-      print(debug.getinfo(proc.esc, 'S').source)]]))
+  T.write_file(dir .. '/proc.lua', 'error("the proc.lua on disk ran")')
+  T.write_file(dir .. '/proc/sched.lua', 'this is = not lua')
+  for _, path in ipairs{'./?.lua;./?/init.lua', dir .. '/?.lua;;'} do
+    local out, err, code = T.sh(('cd %s && LUA_PATH=%s %s -e %s'):format(
+      q(dir), q(path), q(T.procrun), q[[
+        local proc = require'proc'
+        print(type(proc), type(require'proc.sched'))
+        print(debug.getinfo(proc.esc, 'S').source)]]))
+    assert(code == 0, path .. ': ' .. err)
+    assert(out == 'table\ttable\n@[builtin]/proc.lua\n', out)
+  end
+end)
+
+-- The path of a file of the source tree, from this test's directory.
+local function source_file(rel)
+  local here = debug.getinfo(1, 'S').source:match('^@(.*/)') or './'
+  return here .. '../../' .. rel
+end
+
+T.test('built-in modules are embedded as bytecode, not source', function()
+  local f = assert(io.open(T.procrun, 'rb'))
+  local binary = f:read('*a')
+  f:close()
+  f = assert(io.open(source_file('lua/proc.lua'), 'rb'))
+  local first, longest = f:read('*l'), ''
+  for line in f:lines() do
+    if #line > #longest then longest = line end
+  end
+  f:close()
+  assert(binary:find("quote_arg", 1, true), 'no bytecode constants found')
+  assert(#first > 20 and not binary:find(first, 1, true), first)
+  assert(#longest > 40 and not binary:find(longest, 1, true), longest)
+end)
+
+T.test('the event loop and proc are set up only when first used',
+function()
+  local out, err, code = run{'-e', [[
+    local ffi = require'ffi'
+    ffi.cdef'long readlink(const char *path, char *buf, size_t size);'
+    local function loop_fds()  -- epoll and eventfd descriptors
+      local buf, kinds = ffi.new('char[64]'), {}
+      for fd = 0, 1023 do
+        local len = ffi.C.readlink('/proc/self/fd/' .. fd, buf, 64)
+        local target = len > 0 and ffi.string(buf, len) or ''
+        kinds[#kinds + 1] = target:match('^anon_inode:%[(event%a+)%]$')
+      end
+      return table.concat(kinds, ' ')
+    end
+    for name in pairs(package.loaded) do
+      assert(not name:find('^proc'), name .. ' loaded at start-up')
+    end
+    io.write('[', loop_fds(), '] ')
+    require'proc'.sleep(0.001)
+    io.write('[', loop_fds(), ']\n')]]}
   assert(code == 0, err)
-  assert(out == 'table\ttable\n@[builtin]/proc.lua\n', out)
+  assert(out:match('^%[%] %[.*eventpoll.*%]\n$'), out)
 end)
 
 T.test('procrun runs with stdin, stdout or stderr closed', function()
