@@ -5,9 +5,14 @@
 namespace procrun {
 namespace {
 
+// Names the function itself: luaL_checklstring finds no name when read is
+// called through pcall or as a tail call, and says '?'.
 int bundle_read(lua_State* L) {
+  if (!lua_isstring(L, 1))
+    return luaL_error(L, "bad argument #1 to 'read' (string expected, got %s)",
+                      luaL_typename(L, 1));
   size_t len;
-  const char* path = luaL_checklstring(L, 1, &len);
+  const char* path = lua_tolstring(L, 1, &len);
   const BundleEntry* e = bundle_find({path, len});
   if (e && e->kind == BundleKind::kData) {
     lua_pushlstring(L, e->data.data(), e->data.size());
