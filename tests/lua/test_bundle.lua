@@ -200,6 +200,10 @@ local function spawning_app()
         local p = assert(proc.exec_luafile(arg[1] .. '/disk.lua',
                                            {arg[1], 'x'}))
         os.exit(p:wait())
+      elseif mode == 'autokill' then  -- goes through the launcher
+        local p = assert(proc.exec_luafile{script = arg[1] .. '/disk.lua',
+          args = {arg[1], 'x'}, autokill = true})
+        os.exit(p:wait())
       elseif mode == 'module' then
         local p = assert(proc.exec_luafile{module = 'jobs.worker',
           args = {arg[1], '-v', '--'}, env = {PATH = os.getenv('PATH')}})
@@ -224,12 +228,17 @@ local function spawning_app()
   }
   local _, err, code = bundle(dir, {'-o', 'out', 'main.lua', 'jobs'})
   assert(code == 0, err)
+  -- It also tells its parent-death signal: 9 only if autokill set it.
   T.write_file(dir .. '/disk.lua', [[
     local dir = ...
+    local ffi = require'ffi'
+    ffi.cdef'int prctl(int option, ...);'
+    local sig = ffi.new('int[1]')
+    assert(ffi.C.prctl(2 --[=[PR_GET_PDEATHSIG]=], sig) == 0)
     local f = io.open(dir .. '/runs', 'ab')
     f:write('disk ', arg[0], ' ', table.concat({...}, ' ', 2), ' ',
             tostring(os.getenv('PROCRUN_PLAIN')), ' ',
-            require'jobs.util'.tag, '\n')
+            require'jobs.util'.tag, ' ', sig[0], '\n')
     f:close()
     os.exit(5)
   ]])
@@ -242,7 +251,17 @@ function()
   local _, err, code = run_in('/', dir .. '/out', {dir, 'disk'})
   assert(code == 5, err)
   local runs = slurp(dir .. '/runs')
-  assert(runs == 'main\ndisk ' .. dir .. '/disk.lua x nil bundled util\n',
+  assert(runs == 'main\ndisk ' .. dir .. '/disk.lua x nil bundled util 0\n',
+    runs)
+end)
+
+T.test('exec_luafile with autokill in a bundle runs the script on disk',
+function()
+  local dir = spawning_app()
+  local _, err, code = run_in('/', dir .. '/out', {dir, 'autokill'})
+  assert(code == 5, err)
+  local runs = slurp(dir .. '/runs')
+  assert(runs == 'main\ndisk ' .. dir .. '/disk.lua x nil bundled util 9\n',
     runs)
 end)
 
@@ -280,6 +299,59 @@ T.test('-m runs a module found on package.path as the script', function()
   local dir = app{['pkg/tool.lua'] = 'print(arg[0], ...)'}
   local stdout, err, code = run_in(dir, T.procrun, {'-m', 'pkg.tool', '-v'})
   assert(code == 0 and stdout == 'pkg.tool\t-v\n', err)
+end)
+
+T.test('LUA_INIT and LUA_PATH apply to a bundle, bundled modules first',
+function()
+  local dir = app{['main.lua'] = [[
+    print(init, package.path:match('^[^;]*'), require'mod.b'.name,
+          require'disk_only'.name)]],
+                  ['mod/b.lua'] = 'return {name = "bundled"}'}
+  local _, err, code = bundle(dir, {'-o', 'out', 'main.lua', 'mod'})
+  assert(code == 0, err)
+  local disk = app{['mod/b.lua'] = 'return {name = "disk"}',
+                   ['disk_only.lua'] = 'return {name = "disk only"}',
+                   ['init.lua'] = 'init = "from file"'}
+  local path = disk .. '/?.lua'
+  for init, want in pairs{['init = "chunk"'] = 'chunk',
+                          ['@' .. disk .. '/init.lua'] = 'from file'} do
+    local stdout
+    stdout, err, code = run_in('/', dir .. '/out', {}, ('LUA_INIT=%s ' ..
+      'LUA_PATH=%s'):format(q(init), q(path .. ';;')))
+    assert(code == 0, err)
+    assert(stdout == want .. '\t' .. path .. '\tbundled\tdisk only\n',
+      stdout)
+  end
+end)
+
+-- Why the size of a bundle made by this procrun says nothing about a
+-- release build's, or nil.
+local function not_release()
+  local cache = slurp(T.procrun:match('^(.*)/') .. '/CMakeCache.txt') or ''
+  if cache:find('PROCRUN_SANITIZE:BOOL=ON', 1, true) or
+     slurp(T.procrun):find('__asan_init', 1, true) then
+    return 'procrun is a sanitizer build'
+  end
+  local kind = cache:match('\nCMAKE_BUILD_TYPE:STRING=(%w*)')
+  if kind and kind ~= '' and kind ~= 'Release' and kind ~= 'MinSizeRel' then
+    return 'procrun is a ' .. kind .. ' build'
+  end
+end
+
+T.test('a hello-world bundle is at most 1.5 MiB', function()
+  local dir = app{['main.lua'] = 'print("hello")'}
+  local _, err, code = bundle(dir, {'-o', 'out', 'main.lua'})
+  assert(code == 0, err)
+  local stdout
+  stdout, err, code = run_in('/', dir .. '/out')
+  assert(code == 0 and stdout == 'hello\n', err)
+  local why = not_release()
+  if why then
+    io.stderr:write('SKIP: hello-world bundle size: ', why, '\n')
+    return
+  end
+  local size = #slurp(dir .. '/out')
+  assert(size <= 1572864, size .. ' bytes')
 end)
 
 T.test("the launcher's marker as first argument reaches the app",
@@ -335,13 +407,62 @@ local function check_damage(path, text)
   assert(err:sub(1, #want) == want and not err:find('\n.'), err)
 end
 
+-- The little-endian number of `width` bytes at s[at..].
+local function get_le(s, at, width)
+  local v = 0
+  for i = at + width - 1, at, -1 do v = v * 256 + s:byte(i) end
+  return v
+end
+
+local function set_le(s, at, width, v)
+  local bytes = {}
+  for i = 1, width do
+    bytes[i] = string.char(v % 256)
+    v = math.floor(v / 256)
+  end
+  return s:sub(1, at - 1) .. table.concat(bytes) .. s:sub(at + width)
+end
+
+-- Cuts stay within the payload and trailer: a cut into the executable
+-- part can crash before main, where nothing can catch it.
 T.test('a truncated bundle exits 1 with a clear message', function()
-  for _, cut in ipairs{1, 40, 300, 50000} do
+  local tail = get_le(slurp(sample_out()), #slurp(sample_out()) - 39, 8) + 40
+  assert(tail > 300 and tail < #slurp(sample_out()) / 2, tail)
+  for _, cut in ipairs{1, 39, 40, 41, 300, tail - 1, tail} do
     local path = damaged('.cut', function(s) return s:sub(1, -cut - 1) end)
     check_damage(path, 'truncated or extended: the file has')
   end
   local path = damaged('.long', function(s) return s .. 'x' end)
   check_damage(path, 'truncated or extended: the file has')
+end)
+
+T.test('a bundle with a wrong size in its stamp or trailer exits 1',
+function()
+  local function stamp_at(s)
+    return assert(s:find('procrun-stamp-v1', 1, true)) + 16
+  end
+  local function edit_stamp(field, fn)
+    return function(s)
+      local at = stamp_at(s) + field
+      return set_le(s, at, 8, fn(get_le(s, at, 8), #s))
+    end
+  end
+  local function edit_trailer(from_end, width, v)
+    return function(s) return set_le(s, #s - from_end, width, v) end
+  end
+  local cases = {
+    {edit_stamp(8, function(v) return v + 1 end),
+     'truncated or extended: the file has'},
+    {edit_stamp(0, function(_, n) return n + 5 end), 'bad stamp'},
+    {edit_stamp(0, function(v) return v - 1 end),
+     'truncated or extended: the trailer gives'},
+    {edit_trailer(39, 8, 2^40), 'truncated or extended: the trailer gives'},
+    {edit_trailer(31, 8, 12345), 'the trailer and the stamp disagree'},
+    {edit_trailer(23, 4, 2^32 - 1), 'entry count larger than the payload'},
+  }
+  for i, c in ipairs(cases) do
+    check_damage(damaged('.size' .. i, c[1]), c[2])
+  end
 end)
 
 T.test('a corrupted bundle exits 1 with a clear message', function()
