@@ -50,8 +50,8 @@ function methods.wait(p, timeout)
   local deadline = deadline_of(timeout)
   local keys = {process_key(p)}
   while true do
-    local code, why, signal = exit_code(p)
-    if why ~= 'active' then return code, why, signal end
+    -- Asked twice so that the returns are exit_code's, counts and all.
+    if select(2, exit_code(p)) ~= 'active' then return exit_code(p) end
     local t = left(deadline)
     if t == false then return nil, 'timeout' end
     wait_any(keys, t)

@@ -59,6 +59,49 @@ T.test('Ctrl-C interrupts a wait with an error', function()
   assert(T.now() - t0 < 2.5, 'the wait was not interrupted')
 end)
 
+-- The values a call returns, with their count.
+local function pack(...) return {n = select('#', ...), ...} end
+
+local function same(a, b)
+  if a.n ~= b.n then return false end
+  for i = 1, a.n do if a[i] ~= b[i] then return false end end
+  return true
+end
+
+local function show(t)
+  local s = {}
+  for i = 1, t.n do s[i] = tostring(t[i]) end
+  return t.n .. ' values: ' .. table.concat(s, ', ')
+end
+
+T.test('wait returns what exit_code returns, as many values', function()
+  local p = assert(proc.exec('true'))
+  local w = pack(p:wait())
+  assert(w.n == 1 and w[1] == 0, show(w))
+  assert(same(w, pack(p:exit_code())), show(pack(p:exit_code())))
+  p = sleeper()
+  w = pack(p:wait(0.01))
+  assert(w.n == 2 and w[1] == nil and w[2] == 'timeout', show(w))
+  p:kill()
+  w = pack(p:wait())
+  assert(w.n == 3 and w[2] == 'killed' and w[3] == 9, show(w))
+  assert(same(w, pack(p:exit_code())), show(pack(p:exit_code())))
+  p = sleeper(0)
+  p:forget()
+  w = pack(p:wait())
+  assert(w.n == 2 and w[1] == nil and w[2] == 'forgotten', show(w))
+  assert(same(w, pack(p:exit_code())), show(pack(p:exit_code())))
+end)
+
+T.test('terminate returns what wait returns, as many values', function()
+  local p = assert(proc.exec('true'))
+  p:wait()
+  local w = pack(p:terminate())
+  assert(w.n == 1 and w[1] == 0, show(w))
+  w = pack(sleeper():terminate())
+  assert(w.n == 3 and w[2] == 'killed' and w[3] == 15, show(w))
+end)
+
 T.test('a bad timeout raises', function()
   local p = sleeper(0)
   T.check_error("bad argument #1 to 'wait' (timeout must be a number >= 0)",
