@@ -1,6 +1,7 @@
 #include "modules/proc_pipe.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -23,7 +24,7 @@ void release_sigpipe();
 
 struct Pipe {
   uv_pipe_t handle_;
-  bool reading_ = false;  // procrun's end reads (else it writes)
+  bool reading_ = false;     // procrun's end reads (else it writes)
   bool closed_ = false;      // close_pipe was called
   bool close_done_ = false;  // and libuv has let go of the handle
   bool owned_ = true;        // a userdata refers to it
@@ -124,7 +125,9 @@ Pipe* check_open(lua_State* L, int idx) {
 const char* data(const Pipe* p) {
   return p->buf_ ? p->buf_.get() + p->head_ : "";
 }
-size_t avail(const Pipe* p) { return p->tail_ - p->head_; }
+size_t avail(const Pipe* p) {
+  return p->tail_ - p->head_;
+}
 
 // Pushes true and n bytes taken from the buffer.
 int take(lua_State* L, Pipe* p, size_t n) {
@@ -172,19 +175,27 @@ int pipe_try_read(lua_State* L) {
   if (lua_type(L, 2) == LUA_TNUMBER) {
     lua_Number count = lua_tonumber(L, 2);
     luaL_argcheck(L, count >= 0, 2, "count must be >= 0");
-    n = read_count(L, p, static_cast<size_t>(count));
+    // Converting a count past size_t (math.huge) is undefined: take it as
+    // the most there could be, which reads to the end.
+    n = read_count(L, p,
+                   count < 0x1p63 ? static_cast<size_t>(count) : SIZE_MAX);
   } else {
     const char* fmt = luaL_checkstring(L, 2);
     if (fmt[0] == '*') fmt++;
     switch (fmt[0]) {
-      case 'l': n = read_line(L, p, false); break;
-      case 'L': n = read_line(L, p, true); break;
+      case 'l':
+        n = read_line(L, p, false);
+        break;
+      case 'L':
+        n = read_line(L, p, true);
+        break;
       case 'a':
         if (!p->eof_) return lua_pushboolean(L, 0), 1;
         if (p->read_error_) return at_end(L, p);
         n = take(L, p, avail(p));
         break;
-      default: return luaL_argerror(L, 2, "invalid format");
+      default:
+        return luaL_argerror(L, 2, "invalid format");
     }
   }
   if (n == 0) lua_pushboolean(L, 0);
@@ -266,6 +277,17 @@ int pipe_close(lua_State* L) {
   return 0;
 }
 
+// mode(pipe) -> 'r' for a reading end, 'w' for a writing end, nil once
+// closed: what the Lua methods check before using an end.
+int pipe_mode(lua_State* L) {
+  Pipe* p = check_pipe(L, 1);
+  if (p->closed_)
+    lua_pushnil(L);
+  else
+    lua_pushstring(L, p->reading_ ? "r" : "w");
+  return 1;
+}
+
 int pipe_closed(lua_State* L) {
   lua_pushboolean(L, check_pipe(L, 1)->closed_);
   return 1;
@@ -301,6 +323,7 @@ const luaL_Reg kPrimitives[] = {
     {"closed", pipe_closed},
     {"eof", pipe_eof},
     {"key", pipe_key},
+    {"mode", pipe_mode},
     {"pending", pipe_pending},
     {"take", pipe_take},
     {"try_read", pipe_try_read},
@@ -356,16 +379,22 @@ uv_file pipe_fd(Pipe* p) {
   return fd;
 }
 
-void set_pipe_name(Pipe* p, const char* name) { p->name_ = name; }
+void set_pipe_name(Pipe* p, const char* name) {
+  p->name_ = name;
+}
 
 void discard_pipe(Pipe* p) {
   p->owned_ = false;
   close_pipe(p);
 }
 
-bool pipe_reads(Pipe* p) { return p->reading_; }
+bool pipe_reads(Pipe* p) {
+  return p->reading_;
+}
 
-bool pipe_buffered(Pipe* p) { return avail(p) > 0; }
+bool pipe_buffered(Pipe* p) {
+  return avail(p) > 0;
+}
 
 void start_new_pipes() {
   for (Pipe* p : g_unstarted) {

@@ -6,12 +6,50 @@ local sched = require'proc.sched'
 local prim = require'proc.core'.pipe
 
 local try_read, write, pending = prim.try_read, prim.write, prim.pending
-local key, closed = prim.key, prim.closed
+local key, closed, mode = prim.key, prim.closed, prim.mode
 local wait = sched.wait
 local select, type, tostring, unpack = select, type, tostring, unpack
+local error, getmetatable = error, getmetatable
 local concat = table.concat
+local pipe_mt = debug.getregistry().pipe
 
 local pipe = {}
+
+-- Misuse raises as Lua's file methods do: the arguments numbered without
+-- self, the position that of the method's caller (level: that caller's
+-- frame as error() would count it in the function calling arg_error).
+local function arg_error(level, n, fname, msg)
+  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), level + 1)
+end
+
+local function check_end(self, want, fname)
+  if getmetatable(self) ~= pipe_mt then
+    error(("calling '%s' on bad self (pipe expected, got %s)")
+      :format(fname, type(self)), 3)
+  end
+  local m = mode(self)
+  if not m then error('attempt to use a closed pipe', 3) end
+  if m ~= want then
+    error(("calling '%s' on bad self (pipe is not %s)")
+      :format(fname, want == 'r' and 'readable' or 'writable'), 3)
+  end
+end
+
+-- The formats try_read knows: a count, or l, L, a with an optional '*'
+-- (only the first letter counts, as in io.read).
+local formats = {l = true, L = true, a = true,
+                 ['*l'] = true, ['*L'] = true, ['*a'] = true}
+
+local function check_format(fmt, n, fname)
+  local t = type(fmt)
+  if t == 'number' then
+    if not (fmt >= 0) then arg_error(3, n, fname, 'count must be >= 0') end
+  elseif t ~= 'string' then
+    arg_error(3, n, fname, 'invalid option')
+  elseif not (formats[fmt] or fmt:find('^%*?[lLa]')) then
+    arg_error(3, n, fname, 'invalid format')
+  end
+end
 
 local function read1(p, fmt)
   while true do
@@ -33,8 +71,11 @@ local function drain(p)
 end
 
 function pipe:read(...)
+  check_end(self, 'r', 'read')
   local n = select('#', ...)
-  if n <= 1 then return read1(self, n == 0 and 'l' or ...) end
+  if n == 0 then return read1(self, 'l') end
+  for i = 1, n do check_format((select(i, ...)), i, 'read') end
+  if n == 1 then return read1(self, ...) end
   local out = {}
   for i = 1, n do
     local v, err, code = read1(self, (select(i, ...)))
@@ -48,11 +89,16 @@ function pipe:read(...)
 end
 
 function pipe:lines(fmt)
-  fmt = fmt or 'l'
-  return function() return read1(self, fmt) end
+  check_end(self, 'r', 'lines')
+  if fmt == nil then fmt = 'l' else check_format(fmt, 1, 'lines') end
+  return function()
+    if closed(self) then error('attempt to use a closed pipe', 2) end
+    return read1(self, fmt)
+  end
 end
 
 function pipe:write(...)
+  check_end(self, 'w', 'write')
   local n = select('#', ...)
   local s = ...
   if n ~= 1 or type(s) ~= 'string' then
@@ -62,8 +108,7 @@ function pipe:write(...)
       if t == 'number' then
         parts[i] = tostring(parts[i])
       elseif t ~= 'string' then
-        error(("bad argument #%d to 'write' (string expected, got %s)")
-          :format(i, t), 2)
+        arg_error(2, i, 'write', ('string expected, got %s'):format(t))
       end
     end
     s = concat(parts, '', 1, n)

@@ -86,6 +86,62 @@ T.test('write rejects what is not a string or number', function()
   p:wait()
 end)
 
+-- Asserts that the one-line function fn raises exactly msg, placed at its
+-- own line: misuse points at the caller, as with Lua's file methods.
+local function check_misuse(msg, fn)
+  local ok, err = pcall(fn)
+  assert(not ok, 'expected an error: ' .. msg)
+  local info = debug.getinfo(fn, 'S')
+  local want = ('%s:%d: %s'):format(info.short_src, info.linedefined, msg)
+  assert(err == want, ('got %q, expected %q'):format(tostring(err), want))
+end
+
+T.test('misuse of a pipe end raises as misuse of a Lua file does',
+function()
+  local p = assert(proc.exec{cmd = 'cat', stdin = true, stdout = true})
+  local i, o = p.stdin, p.stdout
+  local fmt = "bad argument #1 to 'read' (invalid format)"
+  check_misuse(fmt, function() local v = io.stdin:read('x') return v end)
+  check_misuse(fmt, function() local v = o:read('x') return v end)
+  -- Checked before the first format waits for a line that never comes.
+  check_misuse("bad argument #2 to 'read' (invalid format)",
+    function() local v = o:read('l', 'x') return v end)
+  check_misuse("bad argument #1 to 'read' (count must be >= 0)",
+    function() local v = o:read(-1) return v end)
+  check_misuse("bad argument #1 to 'read' (invalid option)",
+    function() local v = o:read({}) return v end)
+  check_misuse("bad argument #1 to 'lines' (invalid format)",
+    function() local v = o:lines('x') return v end)
+  check_misuse("calling 'read' on bad self (pipe is not readable)",
+    function() local v = i:read() return v end)
+  check_misuse("calling 'lines' on bad self (pipe is not readable)",
+    function() local v = i:lines() return v end)
+  check_misuse("calling 'write' on bad self (pipe is not writable)",
+    function() local v = o:write('x') return v end)
+  check_misuse("bad argument #1 to 'write' (string expected, got table)",
+    function() local v = i:write({}) return v end)
+  local lines = o:lines()
+  i:close()
+  o:close()
+  check_misuse('attempt to use a closed pipe',
+    function() local v = o:read() return v end)
+  check_misuse('attempt to use a closed pipe',
+    function() local v = i:write('x') return v end)
+  check_misuse('attempt to use a closed pipe',
+    function() local v = lines() return v end)
+  p:wait()
+end)
+
+T.test('read("L") at the end of the stream gives nil', function()
+  local p = lua_child('io.write("a\\nb")', {stdout = true})
+  assert(p.stdout:read('L') == 'a\n')
+  assert(p.stdout:read('L') == 'b')
+  assert(p.stdout:read('L') == nil)
+  assert(p.stdout:read('*L') == nil)
+  p:wait()
+  p.stdout:close()
+end)
+
 T.test('stderr = true and stderr = "stdout"', function()
   local p = lua_child('io.write("out") io.stderr:write("err")',
     {stdout = true, stderr = true})
