@@ -16,9 +16,9 @@ namespace {
 const char kSpecType[] = "proc.spawnspec";
 
 // Every spawning function takes these; exec and exec_luafile add theirs.
-#define PROC_COMMON_KEYS                                                   \
-  "autokill", "detached", "dir", "env", "limits", "setenv", "stderr",      \
-      "stdin", "stdout", "timeout"
+#define PROC_COMMON_KEYS                                                       \
+  "autokill", "detached", "dir", "env", "limits", "setenv", "stderr", "stdin", \
+      "stdout", "timeout"
 const char* const kExecKeys[] = {"args", "cmd", PROC_COMMON_KEYS, nullptr};
 const char* const kLuafileKeys[] = {"args", "module", "script",
                                     PROC_COMMON_KEYS, nullptr};
@@ -180,8 +180,8 @@ bool read_handle(lua_State* L, int idx, Where w, StdioSpec& io,
   if (Pipe* p = to_pipe(L, idx)) {
     if (pipe_fd(p) < 0) arg_error(L, w, "pipe is closed");
     if (pipe_reads(p) != child_reads)
-      arg_error(L, w, child_reads ? "pipe is not readable"
-                                  : "pipe is not writable");
+      arg_error(L, w,
+                child_reads ? "pipe is not readable" : "pipe is not writable");
     // What procrun has already taken from the pipe would be lost.
     if (pipe_buffered(p)) arg_error(L, w, "pipe has unread data");
     io.handed = p;
@@ -254,12 +254,12 @@ void read_timeout(lua_State* L, int idx, Where w, SpawnSpec& s) {
 void read_limits(lua_State* L, int idx, Where w, SpawnSpec& s) {
   if (lua_isnil(L, idx)) return;
   check_table(L, idx, w);
-  static const char* const kNames[] = {"core", "cpu", "mem", "nofile",
-                                       "nproc", nullptr};
+  static const char* const kNames[] = {"core",   "cpu",   "mem",
+                                       "nofile", "nproc", nullptr};
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    const char* key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
-                                                     : nullptr;
+    const char* key =
+        lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : nullptr;
     const char* const* k = kNames;
     while (*k && !(key && std::strcmp(*k, key) == 0)) k++;
     if (!*k)
@@ -331,6 +331,8 @@ void read_script(lua_State* L, int idx, Where w, SpawnSpec& s) {
   s.subject.assign(script, len);
   s.luafile = true;
   s.args.emplace_back();  // the executable's path, once known
+  // Else the child would take "-x.lua" for an option and "-" for stdin.
+  s.args.emplace_back("--");
   s.args.push_back(s.subject);
 }
 
@@ -355,8 +357,10 @@ void read_target(lua_State* L, SpawnSpec& s) {
   if (module && !lua_isnil(L, -1))
     luaL_argerror(L, 1, "options 'script' and 'module' exclude each other");
   lua_pop(L, 2);
-  if (module) read_field(L, 1, "module", read_module, s);
-  else read_field(L, 1, "script", read_script, s);
+  if (module)
+    read_field(L, 1, "module", read_module, s);
+  else
+    read_field(L, 1, "script", read_script, s);
 }
 
 }  // namespace

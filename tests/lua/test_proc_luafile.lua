@@ -47,6 +47,50 @@ T.test('the table form takes script, args, setenv and dir', function()
   assert(seen[1] == 'rel.lua' and env == 'delta')
 end)
 
+T.test('the positional form takes dir as its fourth argument', function()
+  local dir = T.tmpname('.d')
+  assert(os.execute('mkdir ' .. T.sh_quote(dir)) == 0)
+  local f = assert(io.open(child))
+  T.write_file(dir .. '/pos.lua', f:read('*a'))
+  f:close()
+  local p = assert(proc.exec_luafile('pos.lua', {'out.txt'},
+    {PROCRUN_T_ENV = 'positional'}, dir))
+  assert(p:wait() == 0)
+  local seen, env = assert(loadfile(dir .. '/out.txt'))()
+  assert(seen[1] == 'pos.lua' and env == 'positional', seen[1])
+end)
+
+-- Writes arg[0], arg[-1], arg[-2] and whether arg[-3] is nil to the file
+-- arg[1], as a chunk returning them.
+local arg_dump = [[
+local f = assert(io.open(arg[1], 'wb'))
+f:write(('return %q, %q, %q, %s'):format(arg[0], tostring(arg[-1]),
+  tostring(arg[-2]), tostring(arg[-3] == nil)))
+f:close()
+]]
+
+T.test('a script named like an option or "-" runs as that file', function()
+  local dir = T.tmpname('.d')
+  assert(os.execute('mkdir ' .. T.sh_quote(dir)) == 0)
+  for _, name in ipairs{'-x.lua', '-'} do
+    T.write_file(dir .. '/' .. name, arg_dump)
+    local out = dir .. '/' .. name .. '.out'
+    -- A child reading "-" as stdin would find it empty and write nothing.
+    local p = assert(proc.exec_luafile{script = name, args = {out},
+                                       dir = dir, stdin = 'null'})
+    assert(p:wait() == 0, name)
+    local f = io.open(out)
+    assert(f, name .. ' did not run')
+    f:close()
+    local arg0, arg1, arg2, no_arg3 = assert(loadfile(out))()
+    assert(arg0 == name, arg0)
+    -- As for "procrun -- file": the options end, then the executable.
+    assert(arg1 == '--', arg1)
+    assert(arg2:find('procrun', 1, true) and io.open(arg2):close(), arg2)
+    assert(no_arg3, 'nothing comes before the executable')
+  end
+end)
+
 T.test('exec_luafile never searches PATH for procrun', function()
   local out = T.tmpname('.out')
   local p = assert(proc.exec_luafile{script = child, args = {out},
