@@ -106,6 +106,27 @@ function()
     err)
 end)
 
+T.test('an error object that is not a string is reported as in the main '
+  .. 'chunk', function()
+  local _, main_err, main_code = T.run{'-e', 'error({})'}
+  assert(main_code == 1, main_code)
+  assert(main_err == 'procrun: (error object is not a string)\n', main_err)
+  local out, err, code = T.run{'-e', [[
+    local sched = require'proc.sched'
+    sched.thread(function() sched.sleep(0.01) error({}) end)
+    print('main end')]]}
+  assert(code == 1 and out == 'main end\n', code)
+  assert(err == main_err, err)
+  -- One with __tostring is shown through it, traceback and all.
+  _, err, code = T.run{'-e', [[
+    local sched = require'proc.sched'
+    sched.thread(function()
+      error(setmetatable({}, {__tostring = function() return 'shown' end}))
+    end)]]}
+  assert(code == 1, code)
+  assert(err:match('^procrun: shown\nstack traceback:\n'), err)
+end)
+
 T.test('children nobody waits on do not keep procrun alive', function()
   local t0 = now()
   local out, err, code = T.run{'-e', [[
