@@ -65,7 +65,9 @@ struct SpawnSpec {
   std::vector<std::pair<std::string, double>> limits;  // name, amount
 
   // Filled by prepare_spawn.
-  std::string file;      // what uv_spawn executes
+  // The path the spawn executes, not searched again: the program, or
+  // procrun itself as the launcher (proc_launcher_posix.cpp).
+  std::string file;
   bool own_env = false;  // final_env is the child's
   std::vector<std::string> final_env;
   std::vector<char*> argv, envp;  // null-terminated views
@@ -83,7 +85,10 @@ SpawnSpec* check_shell_args(lua_State* L);
 int prepare_spawn(lua_State* L, SpawnSpec& s);
 
 // proc_process.cpp: spawns s and pushes the process object, or pushes nil,
-// message, code. Returns the number of values pushed.
+// message, code. Returns the number of values pushed. On Linux the child
+// starts through posix_spawn, its exit watched by a pidfd (by SIGCHLD when
+// descriptors run short; proc_spawn_linux.cpp); elsewhere, or when the
+// options need more, through uv_spawn.
 int spawn_process(lua_State* L, SpawnSpec& s);
 // Creates the "process" metatable (once per state) and pushes the table
 // of process methods, to which lua/proc.lua adds the blocking ones.
