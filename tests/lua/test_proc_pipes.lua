@@ -257,6 +257,35 @@ T.test('writing to a child that closed stdin returns EPIPE', function()
   p.stdout:close()
 end)
 
+T.test('a queued write to a reader that goes away returns EPIPE',
+function()
+  -- The reader starts late: the kernel takes what fits in the pipe and
+  -- the rest waits in the loop's queue until head has come and gone.
+  local p = assert(proc.exec{cmd = {'sh', '-c',
+    'sleep 0.2; exec head -c 10 >/dev/null'}, stdin = true})
+  local ok, msg, code = p.stdin:write(('q'):rep(10 * 1024 * 1024))
+  assert(ok == nil and code == 'EPIPE', tostring(msg))
+  assert(msg == ("write 'stdin of process %d': EPIPE: broken pipe")
+    :format(p.id), msg)
+  assert(p.stdin:close() == true)
+  assert(p:wait() == 0, 'procrun lives on, and so does head')
+end)
+
+T.test('communicate returns when the child reads none of its input',
+function()
+  local big = ('i'):rep(10 * 1024 * 1024)
+  -- Input still queued when the child exits, then a child already gone.
+  local p = assert(proc.exec{cmd = {'sh', '-c', 'sleep 0.2; echo done'},
+                             stdin = true, stdout = true})
+  local out, err = p:communicate(big)
+  assert(out == 'done\n', tostring(err))
+  assert(p:exit_code() == 0)
+  p = assert(proc.exec{cmd = 'true', stdin = true, stdout = true})
+  p:wait()
+  out, err = p:communicate(big)
+  assert(out == '', tostring(err))
+end)
+
 T.test('communicate moves 100 MB each way through cat', function()
   local p = assert(proc.exec{cmd = {'cat'}, stdin = true, stdout = true})
   local input = ('0123456789abcdef'):rep(100 * 1024 * 1024 / 16)
@@ -318,6 +347,14 @@ T.test('200 threads each drive a child with 1 MB through cat', function()
   end
   for i = 1, 200 do threads[i]:join() end
   for i = 1, 200 do assert(results[i] == mb, i) end
+end)
+
+T.test('proc.shell takes stdin, stdout and stderr too', function()
+  local p = assert(proc.shell('tr a-z A-Z; echo err >&2',
+    {stdin = true, stdout = true, stderr = true}))
+  local out, err = p:communicate('abc\n')
+  assert(out == 'ABC\n' and err == 'err\n', tostring(out))
+  assert(p:exit_code() == 0)
 end)
 
 T.test('bad stdio values raise before anything is spawned', function()
