@@ -158,6 +158,34 @@ T.test('a wait in a thread yields: other threads keep running', function()
   ticker:join()
 end)
 
+T.test('communicate in a thread yields: other threads keep running',
+function()
+  local proc = require'proc'
+  local ticks, done = 0, false
+  local ticker = sched.thread(function()
+    while ticks < 1000 do
+      sched.sleep(0.01)
+      ticks = ticks + 1
+    end
+  end)
+  local input = ('c'):rep(1024 * 1024)
+  local worker = sched.thread(function()
+    local p = assert(proc.exec{cmd = {'sh', '-c', 'sleep 0.3; cat'},
+                               stdin = true, stdout = true})
+    local out = p:communicate(input)
+    done = true
+    return out
+  end)
+  -- thread() returns at the worker's first wait, not at its end.
+  assert(not done, 'communicate blocked the thread that started it')
+  local out = worker:join()
+  -- The ticker ran during the 0.3 s of communicate, and not all alone.
+  assert(ticks >= 5 and ticks < 1000, ticks)
+  ticks = 1000
+  ticker:join()
+  assert(out == input, tostring(out and #out))
+end)
+
 T.test('a wait that nothing can end raises instead of hanging', function()
   local _, err, code = T.run{'-e', [[
     local sched = require'proc.sched'
