@@ -127,4 +127,58 @@ T.test('children beyond what descriptors allow are still watched', function()
   assert(out == '150', out)
 end)
 
+-- Chunk source: lowers RLIMIT_NOFILE to 64, so that past 16 live children
+-- exits are watched through SIGCHLD, not a descriptor each.
+local few_fds = [[
+local ffi = require'ffi'
+ffi.cdef[=[
+struct t_rlimit { unsigned long cur, max; };
+int getrlimit(int, struct t_rlimit *);
+int setrlimit(int, const struct t_rlimit *);
+int getpid(void);
+]=]
+local lim = ffi.new'struct t_rlimit'
+assert(ffi.C.getrlimit(7, lim) == 0)  -- RLIMIT_NOFILE
+lim.cur = 64
+assert(ffi.C.setrlimit(7, lim) == 0)
+]]
+
+-- Chunk source: children() lists this process's children from /proc, as
+-- "pid(state)"; a zombie shows as "(Z)".
+local list_children = [[
+local function children()
+  local pid = ffi.C.getpid()
+  local f = assert(io.open(('/proc/%d/task/%d/children'):format(pid, pid)))
+  local kids = {}
+  for child in f:read('*a'):gmatch('%d+') do
+    local s = io.open('/proc/' .. child .. '/stat')
+    local state = s and s:read('*l'):match('^%d+ %b() (%a)')
+    if s then s:close() end
+    if state then kids[#kids + 1] = child .. '(' .. state .. ')' end
+  end
+  f:close()
+  return kids
+end
+]]
+
+T.test('forgotten and collected children are reaped past the fd limit',
+function()
+  local out, err, code = chunk(few_fds .. list_children .. [[
+    local proc = require'proc'
+    for i = 1, 60 do
+      local p = assert(proc.exec('sleep', {'0.2'}))
+      if i % 2 == 0 then p:forget() end  -- the others go to the GC
+    end
+    collectgarbage()
+    collectgarbage()
+    assert(#children() == 60, #children() .. ' children started')
+    for _ = 1, 50 do  -- up to 5 s for the exits to be reaped
+      proc.sleep(0.1)
+      if #children() == 0 then break end
+    end
+    io.write(#children() == 0 and 'none' or table.concat(children(), ' '))]])
+  assert(code == 0, err)
+  assert(out == 'none', 'children left behind: ' .. out)
+end)
+
 T.done()
