@@ -15,13 +15,14 @@ local pipe_mt = debug.getregistry().pipe
 
 local pipe = {}
 
--- Misuse raises as Lua's file methods do: the arguments numbered without
--- self, the position that of the method's caller (level: that caller's
--- frame as error() would count it in the function calling arg_error).
+-- Misuse raises as with Lua's file methods: arguments numbered without
+-- self, the error placed at the method's caller (level: that caller, as
+-- error() would count it in the function calling arg_error).
 local function arg_error(level, n, fname, msg)
   error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), level + 1)
 end
 
+-- self must be an open end that reads (want 'r') or writes ('w').
 local function check_end(self, want, fname)
   if getmetatable(self) ~= pipe_mt then
     error(("calling '%s' on bad self (pipe expected, got %s)")
