@@ -95,8 +95,11 @@ int loop_cancel(lua_State* L) {
 
 // fatal(message): reports an error that no caller can catch, such as one
 // escaping a thread, the way the host reports the main chunk's, and exits.
+// The error a SIGTERM raised ends procrun by that signal, unreported.
 int loop_fatal(lua_State* L) {
-  print_message(luaL_checkstring(L, 1));
+  const char* msg = luaL_checkstring(L, 1);
+  finish_termination();
+  print_message(msg);
   std::exit(EXIT_FAILURE);
 }
 

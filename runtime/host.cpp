@@ -304,7 +304,7 @@ void print_message(const char* msg) {
 }
 
 int report(lua_State* L, int status) {
-  if (status && !lua_isnil(L, -1)) {
+  if (status && !lua_isnil(L, -1) && !termination_requested()) {
     const char* msg = lua_tostring(L, -1);
     print_message(msg ? msg : "(error object is not a string)");
     lua_pop(L, 1);
@@ -367,6 +367,7 @@ int run_host(int argc, char** argv) {
   report(L, status);
   lua_close(L);
   close_runtime_loop();
+  finish_termination();
   return status || s.status ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

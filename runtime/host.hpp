@@ -20,9 +20,14 @@ int report(lua_State* L, int status);
 // Prints "procrun: msg" on stderr.
 void print_message(const char* msg);
 
-// Ctrl-C handling during call_protected (platform files).
+// Ctrl-C and SIGTERM handling during call_protected (platform files).
 void arm_interrupt(lua_State* L);
 void disarm_interrupt();
+
+// Whether a SIGTERM has asked procrun to end; errors are not reported
+// then. finish_termination, at the very end, dies of that SIGTERM.
+bool termination_requested();
+void finish_termination();
 
 // The interactive loop (repl.cpp).
 void run_repl(lua_State* L);
