@@ -147,6 +147,10 @@ void exited(Process* p, int64_t status, int signal) {
   p->exited_ = true;
   p->exit_status_ = status;
   p->term_signal_ = signal;
+  // A timeout ends the tree as terminate() does: once the child is gone,
+  // what is left of the tree (seen by the TERM) gets KILL.
+  if (p->watchdog_ && p->watchdog_->terminating_)
+    signal_tree(/*root=*/-1, SIGKILL, &p->tree_);
   stop_watchdog(p);
   wake(p);
   if (!p->owned_) close_process(p);

@@ -212,13 +212,27 @@ end)
 
 T.test('a grandchild holding the pipe dies with the tree on timeout',
 function()
-  -- The shell exits at once; its child keeps stdout open for 30 s.
-  local p = assert(proc.exec{cmd = {'sh', '-c', 'sleep 30 & echo started'},
+  -- The shell waits for its child, which holds stdout open as well: the
+  -- timeout's tree kill must end both, so communicate gets its end of
+  -- stream long before its own timeout.
+  local p = assert(proc.exec{cmd = {'sh', '-c', 'sleep 30 & echo $!; wait'},
                              stdout = true, timeout = 0.5})
   local t0 = T.now()
-  local out, err = p:communicate(nil, {timeout = 1})
-  assert(out == nil and err == 'timeout', tostring(err))
-  assert(T.now() - t0 < 5, 'communicate waited for the grandchild')
+  local out, err = p:communicate(nil, {timeout = 20})
+  assert(out, 'communicate: ' .. tostring(err))
+  assert(T.now() - t0 < 10, 'communicate waited for the grandchild')
+  assert(p.timed_out == true)
+  local grandchild = assert(tonumber(out:match('^(%d+)\n$')), out)
+  assert(eventually(function() return not alive(grandchild) end, 2),
+    'the grandchild outlived the timeout')
+  -- communicate's own timeout kills the tree the same way.
+  p = assert(proc.exec{cmd = {'sh', '-c', 'sleep 30 & echo $!; wait'},
+                       stdout = true})
+  local none, why, partial = p:communicate(nil, {timeout = 0.5})
+  assert(none == nil and why == 'timeout', tostring(why))
+  grandchild = assert(tonumber(partial:match('^(%d+)\n$')), partial)
+  assert(eventually(function() return not alive(grandchild) end, 2),
+    'the grandchild outlived communicate\'s timeout')
 end)
 
 T.test('timeout terminates the tree and sets timed_out', function()
@@ -235,6 +249,59 @@ T.test('timeout terminates the tree and sets timed_out', function()
   assert(select(2, p:wait(0.05)) == 'timeout' and not p.timed_out)
   p:kill()
   p:wait()
+end)
+
+T.test('timeout reports the exit code of a child that exits on TERM',
+function()
+  local p = assert(proc.exec{cmd = {'sh', '-c',
+    'trap "exit 7" TERM; sleep 30 & wait'}, timeout = 0.3})
+  assert(p:wait() == 7 and p.timed_out == true)
+end)
+
+T.test('timeout kills what the TERM left of the tree', function()
+  -- The shell dies on TERM; its child ignores TERM and must get KILL as
+  -- soon as the shell is gone, as terminate() does.
+  local p = assert(proc.exec{cmd = {'sh', '-c',
+    '(trap "" TERM; exec sleep 30) & echo $!; wait'},
+    stdout = true, timeout = 0.3})
+  local grandchild = assert(tonumber(p.stdout:read('l')))
+  local _, why, sig = p:wait()
+  assert(why == 'killed' and sig == 15, tostring(why))
+  assert(eventually(function() return not alive(grandchild) end, 2),
+    'a grandchild that ignores TERM outlived the timeout')
+  p.stdout:close()
+end)
+
+T.test('timeout sends KILL after the grace to a child ignoring TERM',
+function()
+  local t0 = T.now()
+  local p = assert(proc.exec{cmd = {'sh', '-c', 'trap "" TERM; exec sleep 30'},
+                             timeout = 0.2})
+  local code, why, sig = p:wait(20)
+  assert(code == nil and why == 'killed' and sig == 9, tostring(why))
+  assert(p.timed_out == true)
+  assert(T.now() - t0 >= 4.5, 'KILL came before the 5 s grace')
+end)
+
+T.test('a tree kill reaches an orphan through the child\'s process group',
+function()
+  -- The subshell starts a sleep and exits: the sleep is reparented away
+  -- from the child, out of reach of a walk down the tree, but stays in
+  -- the process group that a detached child leads.
+  local p = assert(proc.exec{cmd = {'sh', '-c',
+    '(sleep 30 & echo $!); exec sleep 30'}, stdout = true, detached = true})
+  local orphan = assert(tonumber(p.stdout:read('l')))
+  assert(eventually(function()
+    local f = io.open('/proc/' .. orphan .. '/stat')
+    local ppid = f and f:read('*l'):match('^%d+ %b() %a (%d+)')
+    if f then f:close() end
+    return tonumber(ppid) ~= p.id
+  end), 'the sleep was not reparented')
+  assert(p:kill('KILL', {tree = true}))
+  p:wait()
+  assert(eventually(function() return not alive(orphan) end, 2),
+    'the orphan in the group survived the tree kill')
+  p.stdout:close()
 end)
 
 T.test('the child exiting while being killed is not an error', function()
@@ -328,6 +395,19 @@ T.test('through the launcher, exec errors stay precise', function()
   assert(p:wait() == 7)
 end)
 
+T.test('a launcher whose procrun died before autokill took hold dies',
+function()
+  -- The race of procrun dying between fork and exec, made certain: the
+  -- launcher is told to die with a parent (pid 1) that is not its own,
+  -- as if its procrun had died already; it must not run the target.
+  local p = assert(proc.exec{cmd = {'sh', '-c', 'exec "$0" "$@" 3>&1',
+    T.procrun, '\1procrun-launch', 'autokill=1', '--', '/bin/sleep',
+    'sleep', '30'}, stdout = true})
+  local code, why, sig = p:wait(10)
+  assert(why == 'killed' and sig == 9, 'the target ran: ' .. tostring(why))
+  p.stdout:close()
+end)
+
 T.test('SIGINT and SIGTERM end procrun; only autokill children die',
 function()
   for _, sig in ipairs{'INT', 'TERM'} do
@@ -340,14 +420,61 @@ function()
     local parent = child(code)
     local a, b = parent.stdout:read('l'):match('(%d+) (%d+)')
     parent:kill(sig)
-    local exit, why = parent:wait(5)
-    assert(exit == 1 or why == 'killed', sig .. ': ' .. tostring(why))
+    local exit, why, signum = parent:wait(5)
+    if sig == 'INT' then
+      assert(exit == 1, 'INT: ' .. tostring(why))
+    else
+      assert(why == 'killed' and signum == 15, 'TERM: ' .. tostring(why))
+    end
     assert(eventually(function() return not alive(a) end, 2),
       sig .. ': the autokill child survived')
     assert(alive(b), sig .. ': the plain child died')
     os.execute('kill ' .. b)
     parent.stdout:close()
   end
+end)
+
+T.test('SIGTERM ends procrun cleanly and quietly, then by that signal',
+function()
+  -- Wherever the script is blocked, it ends as by an error: finalizers
+  -- run, buffered output is written, nothing is printed, and the parent
+  -- sees death by SIGTERM.
+  local blocked = {
+    'io.read()',
+    'proc.exec("sleep", {"30"}):wait()',
+    'proc.thread(function() proc.sleep(30) end):join()',
+    'jit.off() while true do end',
+  }
+  for _, how in ipairs(blocked) do
+    local p = child(([[
+      local proc = require'proc'
+      local x = newproxy(true)
+      getmetatable(x).__gc = function() io.write(' finalized') end
+      io.stderr:write('ready\n') io.stderr:flush()
+      io.write('buffered')
+      %s]]):format(how), {stdin = true, stderr = true})
+    assert(p.stderr:read('l') == 'ready')
+    proc.sleep(0.1)
+    p:kill('TERM')
+    local out, err = p.stdout:read('a'), p.stderr:read('a')
+    local _, why, signum = p:wait(5)
+    assert(why == 'killed' and signum == 15, how .. ': ' .. tostring(why))
+    assert(out == 'buffered finalized', how .. ': stdout ' .. out)
+    assert(err == '', how .. ': stderr ' .. err)
+    p.stdin:close()
+    p.stdout:close()
+    p.stderr:close()
+  end
+  -- A loop compiled to a trace never meets the hook: after a short grace
+  -- procrun dies of the SIGTERM all the same.
+  local p = child([[
+    io.stdout:setvbuf('no') print('ready') while true do end]])
+  assert(p.stdout:read('l') == 'ready')
+  proc.sleep(0.1)
+  p:kill('TERM')
+  local _, why, signum = p:wait(5)
+  assert(why == 'killed' and signum == 15, 'busy loop: ' .. tostring(why))
+  p.stdout:close()
 end)
 
 T.done()
