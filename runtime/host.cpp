@@ -258,8 +258,9 @@ int protected_main(lua_State* L) {
 
   if (!opts.no_env && (s->status = run_lua_init(L))) return 0;
   if (opts.version) print_version();
-  if (opts.bytecode_index) {
-    do_bytecode(L, s->argv, s->argc, opts.bytecode_index);
+  if (opts.bytecode_index) {  // after the -O options that may precede it
+    if (!(s->status = run_actions(L, opts)))
+      s->status = do_bytecode(L, s->argv, s->argc, opts.bytecode_index);
     return 0;
   }
   if ((s->status = run_actions(L, opts))) return 0;

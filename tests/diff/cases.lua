@@ -49,6 +49,7 @@ return {
   { args = {'-jnosuchcmd', '-e', 'print(1)'} },
   { args = {'-bl', '-e', 'local a = 1'} },
   { args = {'-O3', '-O-fold', '-bl', '-e', 'local a = 1'} },
+  { args = {'-Ofoo=1', '-bl', '-e', 'local a = 1'} },
   { args = {'-O3', '-v', '-bl', '-e', 'local a = 1'}, compare = 'code' },
   { args = {'-e', '', '-bl', '-e', 'local a = 1'}, compare = 'code' },
   { args = {'-e', 'print(type(ffi), type(bit), type(jit))'} },
