@@ -1,6 +1,7 @@
 // luaopen_proc_core: the functions of proc.core; the process methods live
 // with the process object (proc_process.cpp).
 #include "modules/proc.hpp"
+
 #include "modules/proc_pipe.hpp"
 #include "modules/proc_stats.hpp"
 

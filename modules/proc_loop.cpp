@@ -1,14 +1,13 @@
 // proc.loop: poll, timers and fatal errors for the scheduler.
 #include "modules/proc_loop.hpp"
 
-#include "modules/proc_pipe.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <unordered_set>
 #include <vector>
 
+#include "modules/proc_pipe.hpp"
 #include "runtime/host.hpp"
 #include "runtime/loop.hpp"
 
@@ -26,7 +25,9 @@ struct Timer {
 // holds never dangles.
 std::unordered_set<Timer*> g_timers;
 
-void free_timer(uv_handle_t* h) { delete static_cast<Timer*>(h->data); }
+void free_timer(uv_handle_t* h) {
+  delete static_cast<Timer*>(h->data);
+}
 
 void close_timer(Timer* t) {
   g_timers.erase(t);
@@ -37,7 +38,9 @@ void close_all_timers(uv_loop_t*) {
   while (!g_timers.empty()) close_timer(*g_timers.begin());
 }
 
-void on_timer(uv_timer_t* h) { wake(h->data); }
+void on_timer(uv_timer_t* h) {
+  wake(h->data);
+}
 
 // poll(block) -> key... : the keys woken since the last poll. With block
 // true and none pending, waits in the loop until one is; returns nothing
@@ -87,8 +90,7 @@ int loop_cancel(lua_State* L) {
   luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
   auto* t = static_cast<Timer*>(lua_touserdata(L, 1));
   if (!g_timers.count(t)) luaL_argerror(L, 1, "not a live timer");
-  g_woken.erase(std::remove(g_woken.begin(), g_woken.end(), t),
-                g_woken.end());
+  g_woken.erase(std::remove(g_woken.begin(), g_woken.end(), t), g_woken.end());
   close_timer(t);
   return 0;
 }
@@ -110,12 +112,8 @@ int loop_now(lua_State* L) {
 }
 
 const luaL_Reg kFunctions[] = {
-    {"cancel", loop_cancel},
-    {"fatal", loop_fatal},
-    {"now", loop_now},
-    {"poll", loop_poll},
-    {"timer", loop_timer},
-    {nullptr, nullptr},
+    {"cancel", loop_cancel}, {"fatal", loop_fatal}, {"now", loop_now},
+    {"poll", loop_poll},     {"timer", loop_timer}, {nullptr, nullptr},
 };
 
 }  // namespace

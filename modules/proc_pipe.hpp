@@ -6,8 +6,9 @@
 // lives in lua/proc/pipe.lua, on the scheduler's wait.
 #pragma once
 
-#include <lua.hpp>
 #include <uv.h>
+
+#include <lua.hpp>
 
 namespace procrun {
 namespace proc {

@@ -1,11 +1,10 @@
 // Pipes and SIGPIPE on POSIX systems.
 #include <fcntl.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <cerrno>
 #include <csignal>
-
-#include <uv.h>
 
 namespace procrun {
 namespace proc {
@@ -21,7 +20,9 @@ int make_os_pipe(uv_file fds[2]) {
   return pipe2(fds, O_CLOEXEC) == 0 ? 0 : uv_translate_sys_error(errno);
 }
 
-void close_os_fd(uv_file fd) { close(fd); }
+void close_os_fd(uv_file fd) {
+  close(fd);
+}
 
 int open_null_device(bool for_write, uv_file* fd) {
   *fd = open("/dev/null", (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);

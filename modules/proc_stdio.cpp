@@ -72,10 +72,11 @@ void close_stdio(StdioSetup* st) {
   }
 }
 
-const char* stdio_name(int fd) { return kNames[fd]; }
+const char* stdio_name(int fd) {
+  return kNames[fd];
+}
 
-void finish_stdio(lua_State* L, const SpawnSpec& s, StdioSetup* st,
-                  int pid) {
+void finish_stdio(lua_State* L, const SpawnSpec& s, StdioSetup* st, int pid) {
   close_child_ends(st);
   for (int fd = 0; fd < 3; fd++) {
     if (s.stdio[fd].handed) close_pipe(s.stdio[fd].handed);

@@ -7,10 +7,10 @@ namespace procrun {
 namespace proc {
 
 struct StdioSetup {
-  uv_stdio_container_t io[4];  // the fourth for the launcher's report
-  Pipe* ours[3] = {};                  // new pipes, procrun's ends
+  uv_stdio_container_t io[4];            // the fourth for the launcher's report
+  Pipe* ours[3] = {};                    // new pipes, procrun's ends
   uv_file child_only[3] = {-1, -1, -1};  // opened for the child alone
-  int failed_fd = -1;                  // which one open_stdio failed on
+  int failed_fd = -1;                    // which one open_stdio failed on
 };
 
 // Opens what s.stdio asks for and fills st->io. Returns 0, or a negative

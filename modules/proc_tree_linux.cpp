@@ -1,7 +1,5 @@
 // Process trees on Linux, from /proc: each /proc/PID/stat names the
 // parent (field 4) and the start time (field 22).
-#include "modules/proc_tree.hpp"
-
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
@@ -10,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
+
+#include "modules/proc_tree.hpp"
 
 namespace procrun {
 namespace proc {
@@ -38,12 +38,13 @@ bool read_stat(int pid, Stat* st) {
   unsigned long long skip;
   int ppid;
   unsigned long long start;
-  int got = std::sscanf(p + 2, "%c %d %llu %llu %llu %llu %llu %llu %llu "
+  int got = std::sscanf(p + 2,
+                        "%c %d %llu %llu %llu %llu %llu %llu %llu "
                         "%llu %llu %llu %llu %llu %llu %llu %llu %llu "
                         "%llu %llu",
-                        &state, &ppid, &skip, &skip, &skip, &skip, &skip,
-                        &skip, &skip, &skip, &skip, &skip, &skip, &skip,
-                        &skip, &skip, &skip, &skip, &skip, &start);
+                        &state, &ppid, &skip, &skip, &skip, &skip, &skip, &skip,
+                        &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip,
+                        &skip, &skip, &skip, &start);
   if (got != 20) return false;
   st->ppid = ppid;
   st->start = start;
@@ -113,8 +114,8 @@ void signal_tree(int root, int sig, std::vector<ProcId>* known) {
   bool group = root > 0 && getpgid(root) == root;  // never kill(-1)
   if (group) kill(-root, sig);
   for (const ProcId& p : tree) kill(p.pid, sig);
-  bool stopping = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
-                  sig == SIGTTOU;
+  bool stopping =
+      sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
   if (!stopping) {
     for (const ProcId& p : tree) kill(p.pid, SIGCONT);
     if (group) kill(-root, SIGCONT);

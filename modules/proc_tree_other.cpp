@@ -1,10 +1,10 @@
 // Process trees where procrun cannot list processes yet: the root and the
 // process group it leads are all a tree kill reaches.
 // TODO: walk descendants with sysctl(KERN_PROC) on macOS and BSD.
-#include "modules/proc_tree.hpp"
-
 #include <signal.h>
 #include <unistd.h>
+
+#include "modules/proc_tree.hpp"
 
 namespace procrun {
 namespace proc {

@@ -3,13 +3,12 @@
 #pragma once
 
 #include <cstddef>
-
 #include <lua.hpp>
 
 namespace procrun {
 
 struct EmbeddedChunk {
-  const char* name;  // module name as given to require
+  const char* name;           // module name as given to require
   const unsigned char* data;  // LuaJIT bytecode
   size_t size;
 };

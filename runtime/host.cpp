@@ -1,10 +1,10 @@
 #include "runtime/host.hpp"
 
+#include <uv.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
-#include <uv.h>
 
 #include "runtime/builtins.hpp"
 #include "runtime/bundle.hpp"
@@ -171,8 +171,8 @@ void create_arg_table(lua_State* L, int argc, char** argv, int base) {
 
 int load_script(lua_State* L, const Session& s) {
   if (s.bundle_app) return load_bundle_chunk(L, *bundle_main());
-  const char* path = s.opts.script_is_stdin ? nullptr
-                                            : s.argv[s.opts.script_index];
+  const char* path =
+      s.opts.script_is_stdin ? nullptr : s.argv[s.opts.script_index];
   if (s.opts.script_is_module) return load_module_chunk(L, path);
   return luaL_loadfile(L, path);
 }
@@ -208,8 +208,8 @@ int run_lua_init(lua_State* L) {
 }
 
 void print_version() {
-  std::printf("procrun %s -- %s -- libuv %s\n", PROCRUN_VERSION,
-              LUAJIT_VERSION, uv_version_string());
+  std::printf("procrun %s -- %s -- libuv %s\n", PROCRUN_VERSION, LUAJIT_VERSION,
+              uv_version_string());
   std::fflush(stdout);
 }
 
@@ -233,7 +233,9 @@ int do_bundle(int argc, char** argv, int first, lua_State* L) {
   return 1;
 }
 
-bool stdin_is_tty() { return uv_guess_handle(0) == UV_TTY; }
+bool stdin_is_tty() {
+  return uv_guess_handle(0) == UV_TTY;
+}
 
 // Runs inside lua_cpcall, so that running out of memory while setting up
 // is reported like any other error.

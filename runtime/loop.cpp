@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <vector>
 
-
 namespace procrun {
 namespace {
 
@@ -43,7 +42,9 @@ void wake_runtime_loop() {
   if (g_wakeup_ready) uv_async_send(&g_wakeup);
 }
 
-void at_loop_close(void (*fn)(uv_loop_t*)) { g_closers.push_back(fn); }
+void at_loop_close(void (*fn)(uv_loop_t*)) {
+  g_closers.push_back(fn);
+}
 
 void close_runtime_loop() {
   if (!g_loop_ready) return;

@@ -2,8 +2,9 @@
 // scripts that never touch it pay nothing at start-up.
 #pragma once
 
-#include <lua.hpp>
 #include <uv.h>
+
+#include <lua.hpp>
 
 namespace procrun {
 
