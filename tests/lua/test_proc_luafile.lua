@@ -41,12 +41,18 @@ T.test('exec_luafile takes env and returns the exit code', function()
   assert(env == 'given', env)
 end)
 
-T.test('the table form takes script, args, setenv and dir', function()
+-- A new directory holding a copy of the child script as name.
+local function dir_with_child(name)
   local dir = T.tmpname('.d')
   assert(os.execute('mkdir ' .. T.sh_quote(dir)) == 0)
   local f = assert(io.open(child))
-  T.write_file(dir .. '/rel.lua', f:read('*a'))
+  T.write_file(dir .. '/' .. name, f:read('*a'))
   f:close()
+  return dir
+end
+
+T.test('the table form takes script, args, setenv and dir', function()
+  local dir = dir_with_child('rel.lua')
   local p = assert(proc.exec_luafile{script = 'rel.lua', args = {'out.txt'},
     setenv = {PROCRUN_T_ENV = 'delta'}, dir = dir})
   assert(p:wait() == 0)
@@ -55,11 +61,7 @@ T.test('the table form takes script, args, setenv and dir', function()
 end)
 
 T.test('the positional form takes dir as its fourth argument', function()
-  local dir = T.tmpname('.d')
-  assert(os.execute('mkdir ' .. T.sh_quote(dir)) == 0)
-  local f = assert(io.open(child))
-  T.write_file(dir .. '/pos.lua', f:read('*a'))
-  f:close()
+  local dir = dir_with_child('pos.lua')
   local p = assert(proc.exec_luafile('pos.lua', {'out.txt'},
     {PROCRUN_T_ENV = 'positional'}, dir))
   assert(p:wait() == 0)
