@@ -165,22 +165,34 @@ int read_count(lua_State* L, Pipe* p, size_t n) {
   return avail(p) ? take(L, p, avail(p)) : at_end(L, p);
 }
 
-// try_read(pipe, fmt) -> true, value | false | nil, message, code: reads
-// one format if the buffer can answer it now; false means wait for more.
+// A wrong call of try_read: nil, false. The Lua side knows how the user
+// called it and raises the error that deserves; checking here keeps the
+// right call free of any check in Lua.
+int misuse(lua_State* L) {
+  lua_pushnil(L);
+  lua_pushboolean(L, 0);
+  return 2;
+}
+
+// try_read(pipe, fmt) -> true, value | false | nil, message, code | nil,
+// false: reads one format if the buffer can answer it now; false means
+// wait for more; nil, false that pipe is not an open read end or fmt is
+// not a format.
 int pipe_try_read(lua_State* L) {
-  Pipe* p = check_open(L, 1);
-  if (!p->reading_) luaL_argerror(L, 1, "pipe is not readable");
+  Pipe* p = to_pipe(L, 1);
+  if (!p || p->closed_ || !p->reading_) return misuse(L);
   start_new_pipes();
   int n;
   if (lua_type(L, 2) == LUA_TNUMBER) {
     lua_Number count = lua_tonumber(L, 2);
-    luaL_argcheck(L, count >= 0, 2, "count must be >= 0");
+    if (!(count >= 0)) return misuse(L);
     // Converting a count past size_t (math.huge) is undefined: take it as
     // the most there could be, which reads to the end.
     n = read_count(L, p,
                    count < 0x1p63 ? static_cast<size_t>(count) : SIZE_MAX);
   } else {
-    const char* fmt = luaL_checkstring(L, 2);
+    const char* fmt = lua_tostring(L, 2);
+    if (!fmt || lua_type(L, 2) != LUA_TSTRING) return misuse(L);
     if (fmt[0] == '*') fmt++;
     switch (fmt[0]) {
       case 'l':
@@ -195,7 +207,7 @@ int pipe_try_read(lua_State* L) {
         n = take(L, p, avail(p));
         break;
       default:
-        return luaL_argerror(L, 2, "invalid format");
+        return misuse(L);
     }
   }
   if (n == 0) lua_pushboolean(L, 0);

@@ -22,17 +22,20 @@ local function arg_error(level, n, fname, msg)
   error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), level + 1)
 end
 
--- self must be an open end that reads (want 'r') or writes ('w').
-local function check_end(self, want, fname)
+-- self must be an open end that reads (want 'r') or writes ('w'). The
+-- error goes to the caller of the method; deeper (default 0) counts the
+-- frames between the method and this check.
+local function check_end(self, want, fname, deeper)
+  local level = 3 + (deeper or 0)
   if getmetatable(self) ~= pipe_mt then
     error(("calling '%s' on bad self (pipe expected, got %s)")
-      :format(fname, type(self)), 3)
+      :format(fname, type(self)), level)
   end
   local m = mode(self)
-  if not m then error('attempt to use a closed pipe', 3) end
+  if not m then error('attempt to use a closed pipe', level) end
   if m ~= want then
     error(("calling '%s' on bad self (pipe is not %s)")
-      :format(fname, want == 'r' and 'readable' or 'writable'), 3)
+      :format(fname, want == 'r' and 'readable' or 'writable'), level)
   end
 end
 
@@ -41,22 +44,34 @@ end
 local formats = {l = true, L = true, a = true,
                  ['*l'] = true, ['*L'] = true, ['*a'] = true}
 
-local function check_format(fmt, n, fname)
-  local t = type(fmt)
+local function check_format(fmt, n, fname, deeper)
+  local t, level = type(fmt), 3 + (deeper or 0)
   if t == 'number' then
-    if not (fmt >= 0) then arg_error(3, n, fname, 'count must be >= 0') end
+    if not (fmt >= 0) then arg_error(level, n, fname, 'count must be >= 0') end
   elseif t ~= 'string' then
-    arg_error(3, n, fname, 'invalid option')
+    arg_error(level, n, fname, 'invalid option')
   elseif not (formats[fmt] or fmt:find('^%*?[lLa]')) then
-    arg_error(3, n, fname, 'invalid format')
+    arg_error(level, n, fname, 'invalid format')
   end
 end
 
-local function read1(p, fmt)
+-- try_read answers a wrong call with nil, false: only then does read1
+-- check the call (of fname, fmt its argument #argn), to raise the error
+-- it deserves, at the user's line when read1 came as a tail call.
+local function misuse(p, fmt, fname, argn)
+  check_end(p, 'r', fname, 1)
+  check_format(fmt, argn, fname, 1)
+  error('attempt to use a closed pipe', 3)  -- closed while waiting
+end
+
+local function read1(p, fmt, fname, argn)
   while true do
     local ok, v, code = try_read(p, fmt)
     if ok then return v end
-    if ok == nil then return nil, v, code end
+    if ok == nil then
+      if v == false then misuse(p, fmt, fname, argn) end
+      return nil, v, code
+    end
     wait(key(p))
   end
 end
@@ -72,14 +87,14 @@ local function drain(p)
 end
 
 function pipe:read(...)
-  check_end(self, 'r', 'read')
   local n = select('#', ...)
-  if n == 0 then return read1(self, 'l') end
+  if n == 1 then return read1(self, ..., 'read', 1) end
+  if n == 0 then return read1(self, 'l', 'read', 1) end
+  check_end(self, 'r', 'read')
   for i = 1, n do check_format((select(i, ...)), i, 'read') end
-  if n == 1 then return read1(self, ...) end
   local out = {}
   for i = 1, n do
-    local v, err, code = read1(self, (select(i, ...)))
+    local v, err, code = read1(self, (select(i, ...)), 'read', i)
     if v == nil then
       if err then return nil, err, code end
       return unpack(out, 1, i)
@@ -92,10 +107,7 @@ end
 function pipe:lines(fmt)
   check_end(self, 'r', 'lines')
   if fmt == nil then fmt = 'l' else check_format(fmt, 1, 'lines') end
-  return function()
-    if closed(self) then error('attempt to use a closed pipe', 2) end
-    return read1(self, fmt)
-  end
+  return function() return read1(self, fmt, 'lines', 1) end
 end
 
 function pipe:write(...)
