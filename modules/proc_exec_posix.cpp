@@ -70,7 +70,8 @@ int search_path(const std::string& name, const std::string& path,
 // ENOEXEC through /bin/sh, so a text file without "#!" would run as a
 // shell script. We refuse it here instead: only ELF files, Mach-O files
 // and "#!" scripts pass. A format registered through binfmt_misc is
-// refused too.
+// refused too. Spawns that exec with execve (the quick spawn, the
+// launcher) skip this: the kernel answers ENOEXEC itself.
 int check_exec_format(const std::string& path) {
   bool exists = false;
   if (!is_runnable_file(path, &exists)) return 0;  // spawn will say why

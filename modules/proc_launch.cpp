@@ -5,6 +5,7 @@
 
 #include "modules/proc.hpp"
 #include "modules/proc_launcher.hpp"
+#include "modules/proc_spawn.hpp"
 
 namespace procrun {
 namespace proc {
@@ -68,6 +69,7 @@ int find_program(lua_State* L, SpawnSpec& s) {
       return push_os_error(L, rc, note.c_str());
     }
   }
+  if (quick_spawn_available() || needs_launcher(s)) return 0;
   if (int rc = check_exec_format(path_in_dir(s.dir, s.file)))
     return push_os_errorf(L, rc, "%s '%s'", s.op, s.subject.c_str());
   return 0;

@@ -40,6 +40,12 @@ struct ExitWatch {
 // is left running, but the watch may be open (exit_watch_open).
 int quick_spawn(uv_loop_t* loop, const uv_process_options_t& o, ExitWatch* w);
 
+// Whether quick_spawn starts children here (given the stdio and flags
+// spawn_process uses). Its exec never hands a file it cannot run to
+// /bin/sh, as uv_spawn's execvp does, so procrun's own check of the
+// file's format is needed only where this is false.
+bool quick_spawn_available();
+
 // From on_ready: reaps the child if it has exited, stops the watch and
 // returns true with its exit status and terminating signal (0 if none).
 bool reap_quick(ExitWatch* w, int64_t* status, int* signal);

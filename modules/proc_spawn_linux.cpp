@@ -210,6 +210,10 @@ int quick_spawn(uv_loop_t* loop, const uv_process_options_t& o, ExitWatch* w) {
   return rc;
 }
 
+bool quick_spawn_available() {
+  return have_pidfd();
+}
+
 bool reap_quick(ExitWatch* w, int64_t* status, int* signal) {
   int st = 0;
   pid_t got;

@@ -9,6 +9,10 @@ int quick_spawn(uv_loop_t*, const uv_process_options_t&, ExitWatch*) {
   return UV_ENOSYS;
 }
 
+bool quick_spawn_available() {
+  return false;
+}
+
 bool reap_quick(ExitWatch*, int64_t*, int*) {
   return false;
 }
