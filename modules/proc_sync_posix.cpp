@@ -266,7 +266,12 @@ int remove_object(Kind kind, const std::string& name, std::string* note) {
 
 namespace {
 
-// A mutex just locked through o: was it abandoned?
+// A mutex just locked through o: was it abandoned? NOTE: taking the OFD
+// lock and marking the mutex held are two steps (for a blocking lock the
+// mark waits until finish_wait runs on the loop thread). An owner that
+// dies between them leaves no mark, so the next locker gets kTaken, not
+// kAbandoned. That owner had not returned from lock(), so it wrote
+// nothing under the mutex; OFD locks cannot take and mark at once.
 int mark_held(Object* o) {
   return o->shared->value.exchange(1) ? kAbandoned : kTaken;
 }
