@@ -211,6 +211,14 @@ int sync_try(lua_State* L) {
   return push_result(L, try_take(h->obj), h, luaL_checkstring(L, 2));
 }
 
+// untake(h, 'taken' | 'abandoned'): gives back what a wait took.
+int sync_untake(lua_State* L) {
+  Handle* h = check_handle(L);
+  const char* r = luaL_checkstring(L, 2);
+  untake(h->obj, std::strcmp(r, "abandoned") == 0 ? kAbandoned : kTaken);
+  return 0;
+}
+
 int sync_unlock(lua_State* L) {
   Handle* h = check_handle(L);
   return push_done(L, mutex_unlock(h->obj), h, "unlock");
@@ -337,6 +345,7 @@ const luaL_Reg kFunctions[] = {
     {"set", guarded<sync_set>},
     {"try", guarded<sync_try>},
     {"unlock", guarded<sync_unlock>},
+    {"untake", guarded<sync_untake>},
     {"wait_ended", sync_wait_ended},
     {"wait_finish", guarded<sync_wait_finish>},
     {"wait_start", guarded<sync_wait_start>},

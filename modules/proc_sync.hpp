@@ -66,6 +66,12 @@ constexpr int kAbandoned = 2;  // a mutex whose last owner died holding it
 // caller must not hold it through this handle already.
 int try_take(Object* obj);
 
+// Gives back what try_take or finish_wait took (taken is what it
+// returned) when that could not reach the caller: a mutex, semaphore
+// unit or auto-reset event's set is free again for others, and a mutex
+// taken as abandoned is still abandoned for its next owner.
+void untake(Object* obj, int taken);
+
 // Operations on a mutex held through this handle, a semaphore and an
 // event.
 int mutex_unlock(Object* obj);

@@ -339,6 +339,13 @@ void* run_wait(void* arg) {
 
 }  // namespace
 
+void untake(Object* o, int taken) {
+  if (o->kind == Kind::kMutex && taken == kTaken)
+    mutex_unlock(o);  // clears the mark that it is held
+  else
+    give_back(o);
+}
+
 int try_take(Object* o) {
   Shared* s = o->shared;
   if (o->kind != Kind::kMutex)

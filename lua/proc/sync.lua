@@ -60,7 +60,9 @@ end
 
 -- Waits on a worker thread until h can be taken or the deadline passes:
 -- 'taken', 'abandoned', false (timeout), 'closed', or nil, msg, code.
--- An error while waiting (Ctrl-C) cancels the worker and goes on.
+-- An error while waiting (Ctrl-C) cancels the worker and goes on; if the
+-- worker took h as the error came, h is given back, as the caller will
+-- never learn it had it.
 local function block(h, op, deadline)
   local w, key, code = core.wait_start(h, op)
   if not w then return nil, key, code end
@@ -72,7 +74,10 @@ local function block(h, op, deadline)
     end
   end)
   local r, msg, code2 = core.wait_finish(w, op)
-  if not ok then error(err, 0) end
+  if not ok then
+    if r == 'taken' or r == 'abandoned' then core.untake(h, r) end
+    error(err, 0)
+  end
   return r, msg, code2
 end
 

@@ -158,6 +158,54 @@ TEST_CASE("a mutex whose owner died is taken as abandoned", "[sync]") {
   close_object(m);
 }
 
+TEST_CASE("untake gives back what was taken, abandoned mutexes as such",
+          "[sync]") {
+  ObjectDir dir;
+  Object* m = open(Kind::kMutex, "m");
+  Object* m2 = open(Kind::kMutex, "m");
+  REQUIRE(try_take(m) == kTaken);
+  untake(m, kTaken);
+  CHECK(try_take(m2) == kTaken);  // free, and not abandoned
+  REQUIRE(mutex_unlock(m2) == 0);
+  close_object(m2);  // a close while not holding it: nothing abandoned
+
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {  // dies holding it
+    Object* mine = nullptr;
+    std::string note;
+    bool ok = open_object(Kind::kMutex, "m", Initial(), &mine, &note) == 0 &&
+              try_take(mine) == kTaken;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE(try_take(m) == kAbandoned);
+  untake(m, kAbandoned);
+  CHECK(try_take(m) == kAbandoned);  // the next owner still learns it
+  REQUIRE(mutex_unlock(m) == 0);
+  close_object(m);
+
+  Initial one;
+  one.count = 1;
+  Object* s = open(Kind::kSemaphore, "s", one);
+  REQUIRE(try_take(s) == kTaken);
+  REQUIRE(try_take(s) == kBusy);
+  untake(s, kTaken);
+  CHECK(try_take(s) == kTaken);
+  close_object(s);
+
+  Initial set;
+  set.signaled = true;
+  Object* e = open(Kind::kEvent, "e", set);
+  REQUIRE(try_take(e) == kTaken);
+  REQUIRE(try_take(e) == kBusy);
+  untake(e, kTaken);
+  CHECK(try_take(e) == kTaken);
+  close_object(e);
+}
+
 TEST_CASE("a manual event releases a waiter even if reset at once", "[sync]") {
   ObjectDir dir;
   Initial init;
