@@ -21,6 +21,7 @@ void close_os_fd(uv_file fd);
 // went away shows as EPIPE instead of killing procrun.
 void hold_sigpipe();
 void release_sigpipe();
+long read_now(uv_file fd, char* buf, size_t len);
 
 struct Pipe {
   uv_pipe_t handle_;
@@ -35,6 +36,7 @@ struct Pipe {
   size_t cap_ = 0, head_ = 0, tail_ = 0;
   bool eof_ = false;
   int read_error_ = 0;
+  int direct_reads_ = 0;  // by fill_now since the loop last read
 
   size_t pending_ = 0;  // writes in flight
   int write_error_ = 0;
@@ -47,6 +49,10 @@ const char kPipeType[] = "pipe";
 // that a read returning less tells libuv the pipe is empty and it does not
 // spend another read(2) to learn so.
 constexpr size_t kChunk = 256 * 1024;
+
+// Reads in a row that fill_now may make before a reader must wait in the
+// loop once, letting timers, other pipes and other threads have a turn.
+constexpr int kDirectReads = 16;
 
 std::vector<Pipe*> g_unstarted;  // reading ends not yet reading
 
@@ -87,17 +93,22 @@ void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
                      static_cast<unsigned>(p->cap_ - p->tail_));
 }
 
-void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
-  auto* p = static_cast<Pipe*>(s->data);
+// n bytes (or the end, or an error) came into p's buffer.
+void received(Pipe* p, ssize_t n) {
   if (n > 0) {
     p->tail_ += static_cast<size_t>(n);
-  } else if (n < 0) {
-    p->eof_ = true;
-    if (n != UV_EOF) p->read_error_ = static_cast<int>(n);
-    uv_read_stop(s);
   } else {
-    return;  // nothing this time (EAGAIN)
+    p->eof_ = true;
+    if (n != UV_EOF && n != 0) p->read_error_ = static_cast<int>(n);
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&p->handle_));
   }
+}
+
+void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
+  auto* p = static_cast<Pipe*>(s->data);
+  if (n == 0) return;  // nothing this time (EAGAIN)
+  p->direct_reads_ = 0;
+  received(p, n);
   wake(p);
 }
 
@@ -174,42 +185,62 @@ int misuse(lua_State* L) {
   return 2;
 }
 
+// Answers the format at stack index 2 from p's buffer: the values it
+// pushed, 0 if the buffer cannot answer yet, -1 if that is no format.
+int answer(lua_State* L, Pipe* p) {
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    lua_Number count = lua_tonumber(L, 2);
+    if (!(count >= 0)) return -1;
+    // Converting a count past size_t (math.huge) is undefined: take it as
+    // the most there could be, which reads to the end.
+    return read_count(L, p,
+                      count < 0x1p63 ? static_cast<size_t>(count) : SIZE_MAX);
+  }
+  const char* fmt = lua_tostring(L, 2);
+  if (!fmt || lua_type(L, 2) != LUA_TSTRING) return -1;
+  if (fmt[0] == '*') fmt++;
+  switch (fmt[0]) {
+    case 'l':
+      return read_line(L, p, false);
+    case 'L':
+      return read_line(L, p, true);
+    case 'a':
+      if (!p->eof_) return 0;
+      if (p->read_error_) return at_end(L, p);
+      return take(L, p, avail(p));
+    default:
+      return -1;
+  }
+}
+
+// Reads the pipe at once when the buffer cannot answer: while the writer
+// keeps up, a chunk then costs one read(2) instead of a wait in the loop
+// and a turn of the scheduler. False if nothing came, or if the reader
+// must let the loop run first (kDirectReads).
+bool fill_now(Pipe* p) {
+  if (p->eof_ || p->direct_reads_ >= kDirectReads) return false;
+  uv_file fd = pipe_fd(p);
+  if (fd < 0) return false;
+  make_room(p);
+  long n = read_now(fd, p->buf_.get() + p->tail_, p->cap_ - p->tail_);
+  if (n == UV_EAGAIN || n == UV_ENOSYS) return false;
+  p->direct_reads_++;
+  received(p, n == 0 ? static_cast<long>(UV_EOF) : n);
+  return true;
+}
+
 // try_read(pipe, fmt) -> true, value | false | nil, message, code | nil,
-// false: reads one format if the buffer can answer it now; false means
-// wait for more; nil, false that pipe is not an open read end or fmt is
-// not a format.
+// false: reads one format if the buffer (or the pipe, read now) can
+// answer it; false means wait for more; nil, false that pipe is not an
+// open read end or fmt is not a format.
 int pipe_try_read(lua_State* L) {
   Pipe* p = to_pipe(L, 1);
   if (!p || p->closed_ || !p->reading_) return misuse(L);
   start_new_pipes();
   int n;
-  if (lua_type(L, 2) == LUA_TNUMBER) {
-    lua_Number count = lua_tonumber(L, 2);
-    if (!(count >= 0)) return misuse(L);
-    // Converting a count past size_t (math.huge) is undefined: take it as
-    // the most there could be, which reads to the end.
-    n = read_count(L, p,
-                   count < 0x1p63 ? static_cast<size_t>(count) : SIZE_MAX);
-  } else {
-    const char* fmt = lua_tostring(L, 2);
-    if (!fmt || lua_type(L, 2) != LUA_TSTRING) return misuse(L);
-    if (fmt[0] == '*') fmt++;
-    switch (fmt[0]) {
-      case 'l':
-        n = read_line(L, p, false);
-        break;
-      case 'L':
-        n = read_line(L, p, true);
-        break;
-      case 'a':
-        if (!p->eof_) return lua_pushboolean(L, 0), 1;
-        if (p->read_error_) return at_end(L, p);
-        n = take(L, p, avail(p));
-        break;
-      default:
-        return misuse(L);
-    }
+  while ((n = answer(L, p)) == 0 && fill_now(p)) {
   }
+  if (n < 0) return misuse(L);
   if (n == 0) lua_pushboolean(L, 0);
   return n ? n : 1;
 }

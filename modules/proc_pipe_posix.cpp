@@ -24,6 +24,15 @@ void close_os_fd(uv_file fd) {
   close(fd);
 }
 
+// One read(2) of a non-blocking pipe: bytes read, 0 at the end of the
+// stream, or a negative libuv error (UV_EAGAIN when it is empty).
+long read_now(uv_file fd, char* buf, size_t len) {
+  ssize_t n;
+  do n = read(fd, buf, len);
+  while (n < 0 && errno == EINTR);
+  return n >= 0 ? static_cast<long>(n) : uv_translate_sys_error(errno);
+}
+
 int open_null_device(bool for_write, uv_file* fd) {
   *fd = open("/dev/null", (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
   return *fd >= 0 ? 0 : uv_translate_sys_error(errno);
