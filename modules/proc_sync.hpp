@@ -84,7 +84,9 @@ struct Wait;
 
 // Starts waiting to take obj. When the wait ends, done(arg) is called ON
 // THE WORKER THREAD; finish_wait then gives the result. At most one wait
-// may be in progress per mutex handle.
+// may be in progress per mutex handle. A wait on a manual event ends on
+// any set() since the handle's last try_take (or since now, if none came
+// since the last wait), so a set() and reset() between the two count.
 int start_wait(Object* obj, void (*done)(void*), void* arg, Wait** out);
 
 // True once the wait has ended (done has been or is being called).

@@ -57,6 +57,9 @@ struct Object {
   int fd;
   Shared* shared;
   std::string path;
+  // event: the set() count try_take saw, for the wait that follows it
+  uint32_t tried_sets = 0;
+  bool tried = false;
 };
 
 struct Wait {
@@ -348,6 +351,10 @@ void untake(Object* o, int taken) {
 
 int try_take(Object* o) {
   Shared* s = o->shared;
+  if (o->kind == Kind::kEvent) {  // read before the event itself
+    o->tried_sets = s->sets.load();
+    o->tried = true;
+  }
   if (o->kind != Kind::kMutex)
     return take_word(s, o->kind, nullptr) ? kTaken : kBusy;
   int rc = lock_byte(o->fd, kLockByte, F_WRLCK, /*wait=*/false);
@@ -386,7 +393,8 @@ int start_wait(Object* o, void (*done)(void*), void* arg, Wait** out) {
   auto* w = new (std::nothrow) Wait;
   if (!w) return UV_ENOMEM;
   w->obj = o;
-  w->sets = o->shared->sets.load();
+  w->sets = o->tried ? o->tried_sets : o->shared->sets.load();
+  o->tried = false;
   w->done = done;
   w->arg = arg;
 

@@ -81,10 +81,9 @@ local function block(h, op, deadline)
   return r, msg, code2
 end
 
--- try, then block: the shared part of every wait. NOTE: a manual event
--- waiter looks for set() calls made after wait_start, not after the try,
--- so a set() and reset() by another process that both land between the
--- two are missed: the wait goes on as if they came before it.
+-- try, then block: the shared part of every wait. A manual event's wait
+-- counts the set() calls since the try, so a set() and reset() between
+-- the two still release it.
 local function take(self, op, deadline)
   local r, msg, code = try(self.h, op)
   if r == false and (not deadline or deadline > now()) then

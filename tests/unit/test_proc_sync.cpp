@@ -206,6 +206,25 @@ TEST_CASE("untake gives back what was taken, abandoned mutexes as such",
   close_object(e);
 }
 
+TEST_CASE("a manual event set and reset between a try and a wait releases it",
+          "[sync]") {
+  ObjectDir dir;
+  Initial init;
+  init.manual = true;
+  Object* e = open(Kind::kEvent, "e", init);
+  Object* other = open(Kind::kEvent, "e", init);
+  REQUIRE(try_take(e) == kBusy);
+  REQUIRE(event_set(other) == 0);
+  REQUIRE(event_reset(other) == 0);
+  std::atomic<int> done{0};
+  Wait* w = nullptr;
+  REQUIRE(start_wait(e, count_done, &done, &w) == 0);
+  for (int i = 0; i < 200 && !wait_ended(w); i++) usleep(10000);
+  CHECK(finish_wait(w) == kTaken);  // kBusy: cancelled after 2 s
+  close_object(other);
+  close_object(e);
+}
+
 TEST_CASE("a manual event releases a waiter even if reset at once", "[sync]") {
   ObjectDir dir;
   Initial init;
