@@ -133,7 +133,9 @@ struct SpawnAttrs {
 
 // What uv_spawn's child does before exec: every signal back to its
 // default action (exec keeps ignored ones ignored), none blocked, its own
-// session if detached, its fds and directory.
+// session if detached, its fds and directory. NOTE: glibc leaves its two
+// internal signals (32 and 33) ignored in the child whatever it is told;
+// programs built on glibc set their own handlers for them anyway.
 int describe(const uv_process_options_t& o, const ChildFds& c, SpawnAttrs* a) {
   sigset_t none, all;
   sigemptyset(&none);
