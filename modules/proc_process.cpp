@@ -1,7 +1,6 @@
 // The process object: a Lua userdata referring to a heap Process that
-// holds the handle watching the child: a uv_process_t, or an ExitWatch
-// for a child started by quick_spawn. forget() and the GC detach the two;
-// the Process lives on until its child has been reaped and its handle
+// holds the ExitWatch of its child. forget() and the GC detach the two;
+// the Process lives on until its child has been reaped and its watch
 // closed, so no child is left a zombie and no handle stays open.
 #include <cmath>
 #include <csignal>
@@ -25,9 +24,7 @@ const char kProcessType[] = "process";
 struct Watchdog;
 
 struct Process {
-  uv_process_t handle_;  // if started by uv_spawn
-  ExitWatch watch_;      // if started by quick_spawn
-  bool quick_ = false;
+  ExitWatch watch_;
   bool watch_closed_ = false;
   int pid_ = 0;
   bool exited_ = false;
@@ -116,13 +113,9 @@ void free_process(Process* p) {
   delete p;
 }
 
-void on_closed(uv_handle_t* h) {
-  free_process(static_cast<Process*>(h->data));
-}
-
-// A quick child's watch closes as soon as the child is reaped, so that an
-// exited process kept by Lua holds no descriptor; the Process goes once
-// Lua has let go of it too.
+// The watch closes as soon as the child is reaped, so that an exited
+// process kept by Lua holds no descriptor; the Process goes once Lua has
+// let go of it too.
 void on_watch_closed(uv_handle_t* h) {
   auto* p = static_cast<Process*>(static_cast<ExitWatch*>(h->data)->data);
   p->watch_closed_ = true;
@@ -132,15 +125,10 @@ void on_watch_closed(uv_handle_t* h) {
 // Once no Lua object refers to p: closes its handle, and frees it then.
 void close_process(Process* p) {
   stop_watchdog(p);
-  if (p->quick_) {
-    if (p->watch_closed_)
-      free_process(p);
-    else if (!uv_is_closing(&p->watch_.h.handle))
-      close_exit_watch(&p->watch_, on_watch_closed);
-    return;
-  }
-  auto* h = reinterpret_cast<uv_handle_t*>(&p->handle_);
-  if (!uv_is_closing(h)) uv_close(h, on_closed);
+  if (p->watch_closed_)
+    free_process(p);
+  else if (!uv_is_closing(&p->watch_.h.handle))
+    close_exit_watch(&p->watch_, on_watch_closed);
 }
 
 void exited(Process* p, int64_t status, int signal) {
@@ -156,14 +144,10 @@ void exited(Process* p, int64_t status, int signal) {
   if (!p->owned_) close_process(p);
 }
 
-void on_exit(uv_process_t* h, int64_t status, int signal) {
-  exited(static_cast<Process*>(h->data), status, signal);
-}
-
 void on_exit_ready(ExitWatch* w) {
   int64_t status;
   int signal;
-  if (!reap_quick(w, &status, &signal)) return;
+  if (!child_exited(w, &status, &signal)) return;
   close_exit_watch(w, on_watch_closed);
   exited(static_cast<Process*>(w->data), status, signal);
 }
@@ -222,7 +206,6 @@ int push_exit(lua_State* L, const Process* p) {
 
 uv_process_options_t spawn_options(SpawnSpec& s, StdioSetup* st) {
   uv_process_options_t o = {};
-  o.exit_cb = on_exit;
   o.file = s.file.c_str();
   o.args = s.argv.data();
   o.env = s.own_env ? s.envp.data() : nullptr;
@@ -233,19 +216,11 @@ uv_process_options_t spawn_options(SpawnSpec& s, StdioSetup* st) {
   return o;
 }
 
-// A quick spawn where it applies, uv_spawn otherwise.
-int start_child(uv_loop_t* l, Process* p, const uv_process_options_t& o) {
+int start_child(uv_loop_t* l, Process* p, uv_process_options_t* o) {
   p->watch_.on_ready = on_exit_ready;
   p->watch_.data = p;
-  int rc = quick_spawn(l, o, &p->watch_);
-  if (rc != UV_ENOSYS) {
-    p->quick_ = true;
-    if (rc == 0) p->pid_ = p->watch_.pid;
-    return rc;
-  }
-  rc = uv_spawn(l, &p->handle_, &o);
-  p->handle_.data = p;
-  if (rc == 0) p->pid_ = p->handle_.pid;
+  int rc = spawn_child(l, o, &p->watch_);
+  if (rc == 0) p->pid_ = p->watch_.pid;
   return rc;
 }
 
@@ -445,7 +420,7 @@ int spawn_process(lua_State* L, SpawnSpec& s) {
     opts.stdio_count = 4;
   }
   link(p);
-  int rc = start_child(l, p, opts);
+  int rc = start_child(l, p, &opts);
   std::string what;
   if (rc == 0 && launch.report >= 0) rc = read_launch_report(&launch, &what);
   if (rc) {
@@ -457,7 +432,7 @@ int spawn_process(lua_State* L, SpawnSpec& s) {
       release(p);
     } else {
       p->owned_ = false;
-      if (p->quick_ && !exit_watch_open(&p->watch_)) p->watch_closed_ = true;
+      if (!exit_watch_open(&p->watch_)) p->watch_closed_ = true;
       close_process(p);
     }
     if (!what.empty())

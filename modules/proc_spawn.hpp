@@ -1,9 +1,9 @@
-// Starting a child without uv_spawn where the platform has a cheaper way
-// (platform files). uv_spawn forks: the kernel copies procrun's page
-// tables only for exec to throw them away, and every SIGCHLD costs a
-// waitpid per live child. Where a child can borrow the parent's memory
-// until it execs (vfork) and its exit can be watched one child at a time,
-// procrun spawns that way and keeps uv_spawn for the rest.
+// Starting a child and learning when it exits. uv_spawn forks: the kernel
+// copies procrun's page tables only for exec to throw them away, and every
+// SIGCHLD costs a waitpid per live child. Where the platform has a cheaper
+// way (a child that borrows the parent's memory until it execs, an exit
+// watched one child at a time), quick_spawn in its platform file takes
+// it; uv_spawn does the rest. Either way the caller sees one ExitWatch.
 #pragma once
 
 #include <uv.h>
@@ -17,16 +17,20 @@ namespace proc {
 struct ExitWatch;
 using ExitReadyFn = void (*)(ExitWatch* w);
 
-// How procrun learns that a quickly spawned child has exited: a handle
-// whose callback, on_ready, runs when it may have.
+// The handle watching a child: the uv_process_t of a uv_spawn, or what
+// quick_spawn watches with. on_ready runs when the child may have exited.
 struct ExitWatch {
   union {
     uv_handle_t handle;
+    uv_process_t process;
     uv_poll_t poll;
     uv_signal_t signal;
   } h;
-  int fd = -1;  // what h.poll watches, or -1 if h.signal is used
+  int fd = -1;  // what h.poll watches, if it is used
   int pid = 0;
+  bool exited = false;  // uv_spawn's exit callback came, with these:
+  int64_t status = 0;
+  int term_signal = 0;
   ExitReadyFn on_ready = nullptr;  // set by the caller, as is data
   void* data = nullptr;
 
@@ -35,9 +39,23 @@ struct ExitWatch {
 
 // Starts the child o describes (file, args, env, cwd, UV_INHERIT_FD
 // stdio, UV_PROCESS_DETACHED) and the watch on its exit; sets w->pid.
-// Returns 0, UV_ENOSYS when this platform or these options need uv_spawn
-// (nothing was started), or another negative libuv error: then no child
-// is left running, but the watch may be open (exit_watch_open).
+// Returns 0 or a negative libuv error: then no child is left running,
+// but the watch may be open (exit_watch_open). o.exit_cb is its own.
+int spawn_child(uv_loop_t* loop, uv_process_options_t* o, ExitWatch* w);
+
+// From on_ready: if the child has exited (and is reaped), stops the watch
+// and returns true with its exit status and terminating signal (0 if
+// none).
+bool child_exited(ExitWatch* w, int64_t* status, int* signal);
+
+// Whether w's handle was initialized and so must be closed.
+bool exit_watch_open(const ExitWatch* w);
+
+// Closes the watch; cb runs when its handle has closed.
+void close_exit_watch(ExitWatch* w, uv_close_cb cb);
+
+// Platform files. quick_spawn: as spawn_child, or UV_ENOSYS (nothing
+// started) where this platform or these options need uv_spawn.
 int quick_spawn(uv_loop_t* loop, const uv_process_options_t& o, ExitWatch* w);
 
 // Whether quick_spawn starts children here (given the stdio and flags
@@ -46,15 +64,11 @@ int quick_spawn(uv_loop_t* loop, const uv_process_options_t& o, ExitWatch* w);
 // file's format is needed only where this is false.
 bool quick_spawn_available();
 
-// From on_ready: reaps the child if it has exited, stops the watch and
-// returns true with its exit status and terminating signal (0 if none).
+// child_exited for a quick child: reaps it if it has exited.
 bool reap_quick(ExitWatch* w, int64_t* status, int* signal);
 
-// Whether w's handle was initialized and so must be closed.
-bool exit_watch_open(const ExitWatch* w);
-
-// Closes the watch; cb runs when its handle has closed.
-void close_exit_watch(ExitWatch* w, uv_close_cb cb);
+// What closing a quick child's watch frees besides its handle.
+void release_quick_watch(ExitWatch* w);
 
 }  // namespace proc
 }  // namespace procrun

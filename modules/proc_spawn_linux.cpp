@@ -240,12 +240,7 @@ bool reap_quick(ExitWatch* w, int64_t* status, int* signal) {
   return true;
 }
 
-bool exit_watch_open(const ExitWatch* w) {
-  return w->h.handle.type != UV_UNKNOWN_HANDLE;
-}
-
-void close_exit_watch(ExitWatch* w, uv_close_cb cb) {
-  uv_close(&w->h.handle, cb);
+void release_quick_watch(ExitWatch* w) {
   if (w->fd < 0) return;
   close(w->fd);
   w->fd = -1;

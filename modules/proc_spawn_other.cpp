@@ -17,13 +17,7 @@ bool reap_quick(ExitWatch*, int64_t*, int*) {
   return false;
 }
 
-bool exit_watch_open(const ExitWatch*) {
-  return false;
-}
-
-void close_exit_watch(ExitWatch* w, uv_close_cb cb) {
-  uv_close(&w->h.handle, cb);
-}
+void release_quick_watch(ExitWatch*) {}
 
 }  // namespace proc
 }  // namespace procrun
