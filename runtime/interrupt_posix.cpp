@@ -33,10 +33,16 @@ const char* message_for(int sig) {
   return sig == SIGTERM ? "terminated" : "interrupted!";
 }
 
-void raise_pending(lua_State* L, lua_Debug*) {
+// The signal to raise an error for, once: the hook goes with it.
+int take_pending(lua_State* L) {
   int sig = g_pending;
   lua_sethook(L, nullptr, 0, 0);
   g_pending = 0;
+  return sig;
+}
+
+void raise_pending(lua_State* L, lua_Debug*) {
+  int sig = take_pending(L);
   luaL_where(L, 0);
   lua_pushfstring(L, "%s%s", lua_tostring(L, -1), message_for(sig));
   lua_error(L);
@@ -85,11 +91,7 @@ void arm_interrupt(lua_State* L) {
 }
 
 void raise_if_interrupted(lua_State* L) {
-  int sig = g_pending;
-  if (!sig) return;
-  lua_sethook(L, nullptr, 0, 0);
-  g_pending = 0;
-  luaL_error(L, "%s", message_for(sig));
+  if (g_pending) luaL_error(L, "%s", message_for(take_pending(L)));
 }
 
 void disarm_interrupt() {
