@@ -95,13 +95,17 @@ int loop_cancel(lua_State* L) {
   return 0;
 }
 
-// fatal(message): reports an error that no caller can catch, such as one
-// escaping a thread, the way the host reports the main chunk's, and exits.
-// The error a SIGTERM raised ends procrun by that signal, unreported.
+// fatal(co, err): reports an error that no caller can catch, one that
+// escaped the thread co, the way the host reports the main chunk's, and
+// exits. The error a SIGTERM raised ends procrun by that signal,
+// unreported.
 int loop_fatal(lua_State* L) {
-  const char* msg = luaL_checkstring(L, 1);
+  lua_State* co = lua_tothread(L, 1);
+  luaL_argcheck(L, co, 1, "thread expected");
   finish_termination();
-  print_message(msg);
+  lua_settop(L, 2);
+  add_traceback(L, co, 0);
+  report(L, 1);
   std::exit(EXIT_FAILURE);
 }
 

@@ -23,16 +23,9 @@ struct Session {
   bool bundle_app = false;  // run the bundle's main chunk with all of argv
 };
 
-// Message handler: turns the error into "message + traceback". Non-string
-// errors pass through unless they have __tostring, as in luajit.
+// Message handler: turns the error into "message + traceback".
 int traceback(lua_State* L) {
-  if (!lua_isstring(L, 1)) {
-    if (lua_isnoneornil(L, 1) || !luaL_callmeta(L, 1, "__tostring") ||
-        !lua_isstring(L, -1))
-      return 1;
-    lua_remove(L, 1);
-  }
-  luaL_traceback(L, L, lua_tostring(L, 1), 1);
+  add_traceback(L, L, 1);
   return 1;
 }
 
@@ -300,6 +293,17 @@ void bundle_argv0(Session* s) {
 }
 
 }  // namespace
+
+void add_traceback(lua_State* L, lua_State* co, int level) {
+  if (!lua_isstring(L, -1)) {
+    if (lua_isnil(L, -1) || !luaL_callmeta(L, -1, "__tostring") ||
+        !lua_isstring(L, -1))
+      return;
+    lua_remove(L, -2);
+  }
+  luaL_traceback(L, co, lua_tostring(L, -1), level);
+  lua_remove(L, -2);
+}
 
 void print_message(const char* msg) {
   std::fprintf(stderr, "procrun: %s\n", msg);

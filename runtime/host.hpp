@@ -17,6 +17,11 @@ int call_protected(lua_State* L, int nargs, int nresults);
 // one "procrun: ..." report on stderr, and pops it. Returns status.
 int report(lua_State* L, int status);
 
+// Replaces the error on top of L's stack with "message + traceback" of
+// co from level on. Errors that are not strings stay as they are unless
+// __tostring makes one, as in luajit; report() then says so.
+void add_traceback(lua_State* L, lua_State* co, int level);
+
 // Prints "procrun: msg" on stderr.
 void print_message(const char* msg);
 

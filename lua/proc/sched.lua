@@ -65,29 +65,11 @@ local function finish(co, ...)
   wake(t)
 end
 
--- What the host prints for an error object: with a traceback if it is a
--- string or a number, or __tostring makes one of it; else only a note.
-local function error_report(co, e)
-  local t = type(e)
-  if t ~= 'string' and t ~= 'number' then
-    local mt = debug.getmetatable(e)
-    local show = mt and rawget(mt, '__tostring')
-    local ok, s = false, nil
-    if show then ok, s = pcall(show, e) end
-    t = type(s)
-    if not ok or (t ~= 'string' and t ~= 'number') then
-      return '(error object is not a string)'
-    end
-    e = s
-  end
-  return debug.traceback(co, tostring(e))
-end
-
 -- An error a thread does not catch ends procrun the way an error in the
 -- main chunk does: message, traceback, exit status 1.
 local function after(co, ok, ...)
   if not ok then
-    loop.fatal(error_report(co, (...)))
+    loop.fatal(co, (...))
   elseif status(co) == 'dead' then
     finish(co, ...)
   elseif ... ~= BLOCKED then  -- a plain coroutine.yield(): others first
