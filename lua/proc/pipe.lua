@@ -41,16 +41,13 @@ end
 
 -- The formats try_read knows: a count, or l, L, a with an optional '*'
 -- (only the first letter counts, as in io.read).
-local formats = {l = true, L = true, a = true,
-                 ['*l'] = true, ['*L'] = true, ['*a'] = true}
-
 local function check_format(fmt, n, fname, deeper)
   local t, level = type(fmt), 3 + (deeper or 0)
   if t == 'number' then
     if not (fmt >= 0) then arg_error(level, n, fname, 'count must be >= 0') end
   elseif t ~= 'string' then
     arg_error(level, n, fname, 'invalid option')
-  elseif not (formats[fmt] or fmt:find('^%*?[lLa]')) then
+  elseif not fmt:find('^%*?[lLa]') then
     arg_error(level, n, fname, 'invalid format')
   end
 end

@@ -50,8 +50,11 @@ function methods.wait(p, timeout)
   local deadline = deadline_of(timeout)
   local keys = {process_key(p)}
   while true do
-    -- Asked twice so that the returns are exit_code's, counts and all.
-    if select(2, exit_code(p)) ~= 'active' then return exit_code(p) end
+    -- exit_code's returns, as many as it gives: 1, 2 or 3.
+    local code, why, signal = exit_code(p)
+    if signal then return code, why, signal end
+    if why and why ~= 'active' then return code, why end
+    if not why then return code end
     local t = left(deadline)
     if t == false then return nil, 'timeout' end
     wait_any(keys, t)
