@@ -245,32 +245,32 @@ local function spawning_app()
   return dir
 end
 
+-- Runs spawning_app's bundle from / in mode, expecting exit code want;
+-- returns what its processes logged, and the app's directory.
+local function app_runs(mode, want)
+  local dir = spawning_app()
+  local _, err, code = run_in('/', dir .. '/out', {dir, mode})
+  assert(code == want, err)
+  return slurp(dir .. '/runs'), dir
+end
+
 T.test('exec_luafile in a bundle runs a script on disk, not the app',
 function()
-  local dir = spawning_app()
-  local _, err, code = run_in('/', dir .. '/out', {dir, 'disk'})
-  assert(code == 5, err)
-  local runs = slurp(dir .. '/runs')
+  local runs, dir = app_runs('disk', 5)
   assert(runs == 'main\ndisk ' .. dir .. '/disk.lua x nil bundled util 0\n',
     runs)
 end)
 
 T.test('exec_luafile with autokill in a bundle runs the script on disk',
 function()
-  local dir = spawning_app()
-  local _, err, code = run_in('/', dir .. '/out', {dir, 'autokill'})
-  assert(code == 5, err)
-  local runs = slurp(dir .. '/runs')
+  local runs, dir = app_runs('autokill', 5)
   assert(runs == 'main\ndisk ' .. dir .. '/disk.lua x nil bundled util 9\n',
     runs)
 end)
 
 T.test('exec_luafile{module=} runs a bundled module, nested too',
 function()
-  local dir = spawning_app()
-  local _, err, code = run_in('/', dir .. '/out', {dir, 'module'})
-  assert(code == 17, err)
-  local runs = slurp(dir .. '/runs')
+  local runs = app_runs('module', 17)
   assert(runs == 'main\nworker jobs.worker -v -- nil\n' ..
     'worker jobs.worker deeper again x nil\n', runs)
 end)
